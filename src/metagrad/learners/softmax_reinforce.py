@@ -1,0 +1,49 @@
+"""Softmax policy over K arms trained by REINFORCE without a baseline (spec section 2).
+
+``theta_{t+1} = theta_t + alpha_t * (1/B) sum_b r_b grad log pi_theta(a_b)``, written as a
+gradient step on an inner surrogate so that the DiCE variant (Foerster et al., 2018, "DiCE:
+The Infinitely Differentiable Monte Carlo Estimator") is one switch: with ``hessian="dice"``
+the surrogate uses the magic box ``exp(x - stop_gradient(x))``, which leaves the update's value
+unchanged but adds ``alpha * r * grad log pi grad log pi^T`` to its Jacobian.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+HESSIAN_MODES = ("none", "dice")
+
+
+def magic_box(x: jax.Array) -> jax.Array:
+    """DiCE's magic box: evaluates to 1, differentiates to ``d x``."""
+    return jnp.exp(x - jax.lax.stop_gradient(x))
+
+
+class SoftmaxReinforce:
+    """Policy ``pi_theta = softmax(theta)``, ``theta in R^K``, starting uniform (``theta_0 = 0``)."""
+
+    def __init__(self, num_arms: int, batch_size: int):
+        self.num_arms = int(num_arms)
+        self.batch_size = int(batch_size)
+
+    def init(self) -> jax.Array:
+        return jnp.zeros((self.num_arms,))
+
+    def sample(self, theta: jax.Array, key: jax.Array) -> jax.Array:
+        """``B`` arms from ``softmax(theta)`` by the Gumbel-max trick (same key -> same Gumbels)."""
+        return jax.random.categorical(key, theta, shape=(self.batch_size,))
+
+    def log_prob(self, theta: jax.Array, actions: jax.Array) -> jax.Array:
+        """``log pi_theta(a_b)`` for each of the ``[B]`` actions."""
+        return jax.nn.log_softmax(theta)[actions]
+
+    def inner_loss(self, theta, actions, rewards, hessian: str = "none") -> jax.Array:
+        logp = self.log_prob(theta, actions)
+        weight = magic_box(logp) if hessian == "dice" else logp
+        return -jnp.mean(rewards * weight)
+
+    def update(self, theta, actions, rewards, learning_rate, hessian: str = "none"):
+        """One REINFORCE step with step size ``learning_rate`` (a scalar)."""
+        grad = jax.grad(self.inner_loss)(theta, actions, rewards, hessian)
+        return theta - learning_rate * grad
