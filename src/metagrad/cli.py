@@ -1,0 +1,196 @@
+"""Command line used by the Snakemake rules (and by hand).
+
+    metagrad validate [--profile P]
+    metagrad experiment NAME --profile P --out results/P/NAME/NAME.parquet
+    metagrad figure NAME --profile P --tables T1.parquet [T2 ...] --out figures/P/FIG.pdf [--section EXP]
+
+``experiment`` validates the profile, imports ``metagrad.experiments.<NAME>`` and calls
+``run(cfg, section, progress) -> pandas.DataFrame`` (``cfg``: the whole validated profile,
+``section``: ``cfg['experiments'][NAME]``); it writes the table atomically and a provenance
+record next to it (``<stem>.provenance.json``).
+
+``figure`` imports ``metagrad.figures.<NAME>`` and calls
+``draw(tables, cfg, section) -> (matplotlib Figure, caption)`` where ``tables`` maps each table
+file's stem to its DataFrame and ``section`` is ``cfg['experiments'][--section or NAME]`` (or
+``{}`` when there is no such experiment); it writes ``FIG.pdf``, ``FIG.png``,
+``FIG.caption.txt`` and ``FIG.provenance.json`` atomically.
+
+Exit status: 0 success, 2 bad configuration or usage (one line on stderr), 1 other failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from metagrad.config import ConfigError, available_profiles, config_dir, find_root, load_config, section
+
+__all__ = ["main", "build_parser"]
+
+
+def _available(package: str) -> list[str]:
+    try:
+        pkg = importlib.import_module(package)
+    except ImportError:
+        return []
+    return sorted(m.name for m in pkgutil.iter_modules(getattr(pkg, "__path__", [])) if not m.name.startswith("_"))
+
+
+def _import(package: str, name: str):
+    full = f"{package}.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as err:
+        if err.name in (full, package):
+            avail = ", ".join(_available(package)) or "(none yet)"
+            raise ConfigError(f"unknown {package.rsplit('.', 1)[-1][:-1]} {name!r}; available: {avail}") from None
+        raise
+
+
+def _root(args) -> Path | None:
+    return Path(args.root) if getattr(args, "root", None) else None
+
+
+def cmd_validate(args) -> int:
+    root = _root(args) or find_root()
+    profiles = [args.profile] if args.profile else available_profiles(config_dir(root))
+    from metagrad.config import config_hash
+
+    for p in profiles:
+        cfg = load_config(p, root=root)
+        print(f"profile {p}: OK (config hash {config_hash(cfg)}; experiments: {', '.join(cfg['experiments'])})")
+    return 0
+
+
+def _seeds_of(df, cfg: dict) -> list | None:
+    seeds = df.attrs.get("seeds") if hasattr(df, "attrs") else None
+    if seeds is None and "seed" in getattr(df, "columns", ()):
+        seeds = sorted(int(s) for s in df["seed"].unique())
+    return list(seeds) if seeds is not None else None
+
+
+def cmd_experiment(args) -> int:
+    from metagrad import provenance as prov
+    from metagrad.io import write_table
+    from metagrad.progress import Progress
+
+    cfg = load_config(args.profile, root=_root(args))
+    sec = section(cfg, args.name)
+    out = Path(args.out)
+    mod = _import("metagrad.experiments", args.name)
+    if not hasattr(mod, "run"):
+        raise ConfigError(f"metagrad.experiments.{args.name} has no run(cfg, section, progress) function")
+
+    import pandas as pd
+
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    progress = Progress(desc=f"{args.profile}/{args.name}")
+    df = mod.run(cfg, sec, progress)
+    progress.close()
+    wall = time.perf_counter() - t0
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"metagrad.experiments.{args.name}.run returned {type(df).__name__}, expected a pandas DataFrame")
+    if df.empty:
+        raise ValueError(f"metagrad.experiments.{args.name}.run returned an empty table")
+    pj = prov.provenance_path(out)
+    record = prov.make_record(
+        kind="experiment", name=args.name, cfg=cfg, section=sec, start_time=start_iso,
+        end_time=prov.now_iso(), wall_seconds=wall, seeds=_seeds_of(df, cfg),
+        outputs=[str(out), str(pj)], import_jax=True,
+        extra={**({"rule": args.rule} if args.rule else {}), "num_rows": int(len(df)), "columns": [str(c) for c in df.columns]},
+    )
+    write_table(df, out)
+    prov.write_record(pj, record)
+    print(f"[{args.profile}/{args.name}] wrote {out} ({len(df)} rows) in {wall:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_figure(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from metagrad import provenance as prov
+    from metagrad.io import atomic_path, atomic_write_text, read_table
+
+    cfg = load_config(args.profile, root=_root(args))
+    sec_name = args.section or args.name
+    sec = (cfg.get("experiments") or {}).get(sec_name, {})
+    mod = _import("metagrad.figures", args.name)
+    if not hasattr(mod, "draw"):
+        raise ConfigError(f"metagrad.figures.{args.name} has no draw(tables, cfg, section) function")
+    tables = {}
+    for t in args.tables:
+        stem = Path(t).stem
+        if stem in tables:
+            raise ConfigError(f"two tables share the stem {stem!r}; table stems must be unique")
+        tables[stem] = read_table(t)
+
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    fig, caption = mod.draw(tables, cfg, sec)
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise ConfigError(f"--out must end in .pdf, got {out}")
+    png = out.with_suffix(".png")
+    cap = out.with_name(out.stem + ".caption.txt")
+    pj = prov.provenance_path(out)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None})
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=200, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write_text(cap, caption.strip() + "\n")
+    record = prov.make_record(
+        kind="figure", name=args.name, cfg=cfg, section=sec, start_time=start_iso,
+        end_time=prov.now_iso(), wall_seconds=time.perf_counter() - t0,
+        outputs=[str(out), str(png), str(cap), str(pj)], inputs=list(args.tables), import_jax=False,
+        extra={**({"rule": args.rule} if args.rule else {}), "caption": caption.strip()},
+    )
+    prov.write_record(pj, record)
+    print(f"[{args.profile}/{args.name}] wrote {out}, {png.name}, {cap.name}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="metagrad", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate one profile (or all) against the schema")
+    p.add_argument("--profile", help="profile name (default: every workflow/config/*.yaml)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("experiment", help="run metagrad.experiments.NAME and write its table + provenance")
+    p.add_argument("name")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--out", required=True, help="table path (.parquet or .csv)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("figure", help="draw metagrad.figures.NAME from tables")
+    p.add_argument("name")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tables", nargs="+", required=True, help="input tables; the figure sees them keyed by file stem")
+    p.add_argument("--out", required=True, help="figure path ending in .pdf (a .png and .caption.txt are written beside it)")
+    p.add_argument("--section", default=None, help="experiment section passed to draw (default: NAME)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    p.set_defaults(func=cmd_figure)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as err:
+        print(f"ConfigError: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

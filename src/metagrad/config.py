@@ -1,0 +1,343 @@
+"""Load, validate and hash profile configurations.
+
+A profile is ``workflow/config/<profile>.yaml``; it is validated against
+``workflow/schemas/config.schema.yaml`` (JSON schema written in YAML) plus a few cross-field
+checks JSON schema cannot express. Every failure raises :class:`ConfigError` whose message is a
+single line naming the offending key path and what is allowed, e.g.::
+
+    ConfigError: workflow/config/default.yaml: experiments.landscape.grid_size = 1 is out of
+    range; allowed: an integer >= 2
+
+Public API: :func:`load_config`, :func:`validate_config`, :func:`available_profiles`,
+:func:`config_hash`, :func:`section`, :func:`config_slice`, :func:`find_root`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "find_root",
+    "config_dir",
+    "schema_path",
+    "available_profiles",
+    "load_config",
+    "validate_config",
+    "config_hash",
+    "section",
+    "config_slice",
+    "CROSS_CHECKS",
+]
+
+CONFIG_SUBDIR = Path("workflow") / "config"
+SCHEMA_SUBPATH = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A bad profile or config value. ``str(err)`` is one line naming the key and what is allowed."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(" ".join(str(message).split()))  # guarantee a single line
+        self.key = key
+
+
+# --------------------------------------------------------------------------------------------
+# locating files
+# --------------------------------------------------------------------------------------------
+
+def _is_root(path: Path) -> bool:
+    return (path / CONFIG_SUBDIR).is_dir() and (path / SCHEMA_SUBPATH).is_file()
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path:
+    """The repository root (the folder holding ``workflow/config`` and the schema).
+
+    Order: ``$METAGRAD_ROOT``; ``start`` (default: the working directory) and its parents; the
+    checkout this package was imported from (editable install).
+    """
+    env = os.environ.get("METAGRAD_ROOT")
+    if env:
+        if not _is_root(Path(env)):
+            raise ConfigError(f"METAGRAD_ROOT={env} does not contain {CONFIG_SUBDIR} and {SCHEMA_SUBPATH}")
+        return Path(env).resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for cand in (here, *here.parents):
+        if _is_root(cand):
+            return cand
+    pkg_root = Path(__file__).resolve().parents[2]
+    if _is_root(pkg_root):
+        return pkg_root
+    raise ConfigError(
+        f"cannot find {CONFIG_SUBDIR}/ and {SCHEMA_SUBPATH}; run from the repository root or set METAGRAD_ROOT"
+    )
+
+
+def config_dir(root: str | os.PathLike | None = None) -> Path:
+    return (Path(root) if root else find_root()) / CONFIG_SUBDIR
+
+
+def schema_path(root: str | os.PathLike | None = None) -> Path:
+    return (Path(root) if root else find_root()) / SCHEMA_SUBPATH
+
+
+def available_profiles(cfg_dir: str | os.PathLike | None = None) -> list[str]:
+    d = Path(cfg_dir) if cfg_dir else config_dir()
+    return sorted(p.stem for p in d.glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------------------------
+# YAML: PyYAML (YAML 1.1) reads "1e-3" as a string; accept it as a float like YAML 1.2 does.
+# --------------------------------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with open(path) as fh:
+            return yaml.load(fh, Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+
+
+_SCHEMA_CACHE: dict[str, tuple[float, dict]] = {}
+
+
+def _load_schema(path: Path) -> dict:
+    key = str(Path(path).resolve())
+    mtime = Path(path).stat().st_mtime
+    hit = _SCHEMA_CACHE.get(key)
+    if hit and hit[0] == mtime:
+        return hit[1]
+    schema = _read_yaml(Path(path))
+    _SCHEMA_CACHE[key] = (mtime, schema)
+    return schema
+
+
+# --------------------------------------------------------------------------------------------
+# error messages
+# --------------------------------------------------------------------------------------------
+
+def _key_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def describe_allowed(schema: dict) -> str:
+    """Human text for what a (sub)schema allows, e.g. 'an integer >= 2'."""
+    if "enum" in schema:
+        return "one of " + ", ".join(repr(v) for v in schema["enum"])
+    if "const" in schema:
+        return f"exactly {schema['const']!r}"
+    typ = schema.get("type")
+    names = {"integer": "an integer", "number": "a number", "string": "a string",
+             "boolean": "true or false", "object": "a mapping", "array": "a list"}
+    if isinstance(typ, list):
+        text = " or ".join(names.get(t, t) for t in typ)
+    else:
+        text = names.get(typ, "a value")
+    bounds = []
+    for kw, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        if kw in schema:
+            bounds.append(f"{op} {schema[kw]}")
+    if bounds:
+        text += " " + " and ".join(bounds)
+    if "pattern" in schema:
+        text += f" matching {schema['pattern']}"
+    if "minItems" in schema:
+        text += f" with at least {schema['minItems']} items"
+    if "maxItems" in schema:
+        text += f" with at most {schema['maxItems']} items"
+    if schema.get("uniqueItems"):
+        text += " without duplicates"
+    return text
+
+
+def _message(err) -> tuple[str, str]:
+    """(key path, one-line message) for a jsonschema ValidationError."""
+    path = _key_path(err.absolute_path)
+    where = path or "top level"
+    sub = err.schema if isinstance(err.schema, dict) else {}
+    allowed_keys = sorted(sub.get("properties", {}))
+    if err.validator == "additionalProperties":
+        extra = sorted(k for k in err.instance if k not in sub.get("properties", {}))
+        keys = ", ".join(_join(path, k) for k in extra)
+        return _join(path, extra[0]) if extra else path, (
+            f"unknown key {keys}; allowed keys at {where}: {', '.join(allowed_keys)}"
+        )
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        keys = ", ".join(_join(path, k) for k in missing)
+        return _join(path, missing[0]) if missing else path, (
+            f"missing key {keys}; required keys at {where}: {', '.join(err.validator_value)}"
+        )
+    if err.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return path, f"{where} = {err.instance!r} is out of range; allowed: {describe_allowed(sub)}"
+    if err.validator in ("type", "enum", "const", "pattern", "minItems", "maxItems", "uniqueItems"):
+        return path, f"{where} = {err.instance!r} is not allowed; allowed: {describe_allowed(sub)}"
+    return path, f"{where}: {err.message}"
+
+
+# --------------------------------------------------------------------------------------------
+# cross-field checks (what JSON schema cannot say). Each gets (cfg) and yields (key, message).
+# --------------------------------------------------------------------------------------------
+
+def _walk(obj: Any, path: str = ""):
+    if isinstance(obj, dict):
+        yield path, obj
+        for k, v in obj.items():
+            yield from _walk(v, _join(path, str(k)))
+
+
+def _check_low_high(cfg: dict):
+    """Every pair ``X_low``/``X_high`` in one mapping needs X_low < X_high."""
+    for path, d in _walk(cfg):
+        for k, low in d.items():
+            if isinstance(k, str) and k.endswith("_low"):
+                hk = k[: -len("_low")] + "_high"
+                high = d.get(hk)
+                if isinstance(low, (int, float)) and isinstance(high, (int, float)) and not low < high:
+                    yield _join(path, k), (
+                        f"{_join(path, k)} = {low!r} must be < {_join(path, hk)} = {high!r}"
+                    )
+
+
+def _check_split_step(cfg: dict):
+    """``schedule_split_step`` must lie inside the lifetime: 0 <= split < lifetime_length."""
+    for path, d in _walk(cfg):
+        if "schedule_split_step" in d and "lifetime_length" in d:
+            s, L = d["schedule_split_step"], d["lifetime_length"]
+            if isinstance(s, int) and isinstance(L, int) and not s < L:
+                key = _join(path, "schedule_split_step")
+                yield key, f"{key} = {s!r} is out of range; allowed: an integer >= 0 and < lifetime_length ({L})"
+
+
+CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [_check_low_high, _check_split_step]
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+def validate_config(
+    cfg: Any,
+    profile: str | None = None,
+    *,
+    source: str | None = None,
+    schema: str | os.PathLike | dict | None = None,
+) -> dict:
+    """Validate ``cfg`` and return it unchanged; raise :class:`ConfigError` (one line) if bad.
+
+    ``profile``: the expected value of ``cfg['profile']`` (the file's name), if known.
+    ``source``: prefix for messages (e.g. the file path).
+    """
+    import jsonschema
+
+    prefix = f"{source}: " if source else ""
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{prefix}the config must be a mapping of keys to values, got {type(cfg).__name__}")
+    sch = schema if isinstance(schema, dict) else _load_schema(Path(schema) if schema else schema_path())
+    validator_cls = jsonschema.validators.validator_for(sch)
+    validator = validator_cls(sch)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    if errors:
+        # Prefer the most specific error (deepest path) at the first offending key.
+        err = jsonschema.exceptions.best_match(errors)
+        key, msg = _message(err)
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ConfigError(prefix + msg + more, key=key)
+    if profile is not None and cfg.get("profile") != profile:
+        raise ConfigError(
+            f"{prefix}profile = {cfg.get('profile')!r} does not match the file's name; allowed: {profile!r}",
+            key="profile",
+        )
+    for check in CROSS_CHECKS:
+        for key, msg in check(cfg):
+            raise ConfigError(prefix + msg, key=key)
+    return cfg
+
+
+def load_config(
+    profile: str,
+    *,
+    root: str | os.PathLike | None = None,
+    cfg_dir: str | os.PathLike | None = None,
+    schema: str | os.PathLike | None = None,
+) -> dict:
+    """Read and validate ``workflow/config/<profile>.yaml``; return the config dict."""
+    if root is None and (cfg_dir is None or schema is None):
+        root = find_root()
+    d = Path(cfg_dir) if cfg_dir else config_dir(root)
+    sch = Path(schema) if schema else schema_path(root)
+    path = d / f"{profile}.yaml"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(profile)) or not path.is_file():
+        avail = available_profiles(d)
+        raise ConfigError(
+            f"unknown profile {profile!r}; available profiles: {', '.join(avail) or '(none)'} (files in {d})",
+            key="profile",
+        )
+    cfg = _read_yaml(path)
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # different drive on Windows
+        shown = str(path)
+    return validate_config(cfg, profile, source=shown, schema=sch)
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def config_hash(obj: Any) -> str:
+    """First 12 hex characters of the sha256 of the canonical JSON of ``obj``."""
+    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()[:12]
+
+
+def section(cfg: dict, experiment_name: str) -> dict:
+    """``cfg['experiments'][experiment_name]``, or a one-line ConfigError listing what exists."""
+    exps = cfg.get("experiments") or {}
+    if experiment_name not in exps:
+        raise ConfigError(
+            f"experiments.{experiment_name} is not in profile {cfg.get('profile')!r}; "
+            f"available experiments: {', '.join(sorted(exps)) or '(none)'}",
+            key=f"experiments.{experiment_name}",
+        )
+    return exps[experiment_name]
+
+
+def config_slice(cfg: dict, experiment_name: str, shared: Iterable[str] = ("seed", "bandit")) -> dict:
+    """The part of the config one experiment depends on: the ``shared`` top-level entries plus
+    ``experiments.<experiment_name>``. Used as Snakemake ``params`` (a change reruns the rule)."""
+    out = {k: copy.deepcopy(cfg[k]) for k in shared if k in cfg}
+    out["experiments"] = {experiment_name: copy.deepcopy(section(cfg, experiment_name))}
+    return out

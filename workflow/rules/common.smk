@@ -1,0 +1,142 @@
+# Shared helpers for every rule file. Included first by the Snakefile.
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(workflow.basedir).resolve()
+SRC = REPO / "src"
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
+
+from metagrad.config import (  # noqa: E402
+    ConfigError,
+    available_profiles,
+    canonical_json,
+    config_hash,
+    config_slice,
+    load_config,
+    validate_config,
+)
+
+# Python of this Snakemake process (the project's virtual environment); jobs use the checkout's src/.
+PYTHON = sys.executable
+CLI = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" "{PYTHON}" -m metagrad.cli --root "{REPO}"'
+
+
+def _fail(err):
+    """Stop with the one-line config error (no traceback), before any job runs."""
+    sys.stderr.write(f"ConfigError: {err}\n")
+    sys.stderr.flush()
+    raise SystemExit(1)
+
+
+PROFILE = str(config.get("profile", "default"))
+try:
+    _ACTIVE = load_config(PROFILE, root=REPO)
+except ConfigError as err:
+    _fail(err)
+
+
+def profile_config_path(profile):
+    return str(REPO / "workflow" / "config" / f"{profile}.yaml")
+
+
+def check_active_config(cfg):
+    """The merged Snakemake config (profile file + --config) must equal the validated file."""
+    try:
+        validate_config(dict(cfg), PROFILE, source=f"--config / workflow/config/{PROFILE}.yaml")
+    except ConfigError as err:
+        _fail(err)
+    if canonical_json(dict(cfg)) != canonical_json(_ACTIVE):
+        changed = sorted(k for k in set(cfg) | set(_ACTIVE) if cfg.get(k) != _ACTIVE.get(k))
+        _fail(ConfigError(
+            f"--config may only set 'profile' (got changes to {', '.join(changed)}); "
+            f"edit workflow/config/{PROFILE}.yaml or add a new profile file instead"
+        ))
+
+
+_CONFIG_CACHE = {PROFILE: _ACTIVE}
+
+
+def profile_cfg(profile):
+    """Validated config of any profile (the active one, or one named by a target's wildcard)."""
+    if profile not in _CONFIG_CACHE:
+        try:
+            _CONFIG_CACHE[profile] = load_config(profile, root=REPO)
+        except ConfigError as err:
+            _fail(err)
+    return _CONFIG_CACHE[profile]
+
+
+def exp_params(profile, experiment, shared=("seed", "bandit")):
+    """Canonical JSON of the config slice an experiment depends on: use it as a rule's params,
+    so changing any of these values (and nothing else) reruns the rule."""
+    try:
+        return canonical_json(config_slice(profile_cfg(profile), experiment, shared))
+    except ConfigError as err:
+        _fail(err)
+
+
+def _rel(p):
+    p = Path(p)
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def code_files(*parts):
+    """Source files (relative to src/metagrad) as rule inputs: files, or folders (all *.py inside).
+    Missing files/folders are skipped, so rules can name modules that do not exist yet."""
+    out = []
+    base = SRC / "metagrad"
+    for part in parts:
+        p = base / part
+        if p.is_dir():
+            out += sorted(str(f) for f in p.rglob("*.py") if "__pycache__" not in f.parts)
+        elif p.is_file():
+            out.append(str(p))
+    return [_rel(f) for f in out]
+
+
+# Code every experiment's numbers depend on (plumbing such as cli.py/io.py is left out on purpose:
+# changing how files are written must not rerun days of compute).
+CORE_CODE = ("envs", "learners", "estimators", "problems", "lifetime.py", "metrics.py",
+             "experiments/__init__.py")
+
+
+def experiment_code(name, extra=()):
+    return code_files(f"experiments/{name}.py", *CORE_CODE, *extra)
+
+
+def figure_code(name, extra=()):
+    return code_files(f"figures/{name}.py", "figures/style.py", "figures/__init__.py", *extra)
+
+
+def figure_outputs(stem):
+    """The four files the `metagrad figure` command writes for figures/{profile}/<stem>.pdf."""
+    base = f"figures/{{profile}}/{stem}"
+    return {
+        "pdf": f"{base}.pdf",
+        "png": f"{base}.png",
+        "caption": f"{base}.caption.txt",
+        "provenance": f"{base}.provenance.json",
+    }
+
+
+def table_outputs(experiment, stem=None):
+    stem = stem or experiment
+    base = f"results/{{profile}}/{experiment}/{stem}"
+    return {"table": f"{base}.parquet", "provenance": f"{base}.provenance.json"}
+
+
+_TARGETS = []
+
+
+def register_targets(*patterns):
+    """Add final targets (with a {profile} placeholder) to `rule all`."""
+    _TARGETS.extend(patterns)
+
+
+def all_targets(profile):
+    return [p.format(profile=profile) for p in _TARGETS]
