@@ -101,3 +101,15 @@ def test_bad_estimator_settings_name_the_parameter(problem, build, name):
 def test_bad_schedule_split_names_the_parameter():
     with pytest.raises(ValueError, match="schedule_split_step"):
         make_bandit_problem(BANDIT, lifetime_length=10, schedule_split_step=11)
+
+
+def test_parametric_mg_equals_static_mg_on_the_same_keys(problem):
+    from metagrad.estimators.mg import make_mg_parametric
+    settings = [MGSetting(5, 0.6), MGSetting(L - 1, 1.0, 0.8), MGSetting(1, 0.0)]
+    static = run(make_mg(problem, settings, 2), ETA, 16)
+    parametric = make_mg_parametric(problem, "none", 2)
+    keys = jax.random.split(jax.random.PRNGKey(0), 16)
+    for s, setting in enumerate(settings):
+        got = jax.jit(jax.vmap(parametric, in_axes=(0, None, None, None, None)))(
+            keys, ETA, setting.truncation_length, setting.coefficient, setting.meta_discount)
+        np.testing.assert_allclose(got, static[:, s], rtol=1e-5, atol=1e-6)

@@ -21,6 +21,8 @@ Exit status: 0 success, 2 bad configuration or usage (one line on stderr), 1 oth
 from __future__ import annotations
 
 import argparse
+import inspect
+import shutil
 import importlib
 import pkgutil
 import sys
@@ -89,7 +91,11 @@ def cmd_experiment(args) -> int:
 
     start_iso, t0 = prov.now_iso(), time.perf_counter()
     progress = Progress(desc=f"{args.profile}/{args.name}")
-    df = mod.run(cfg, sec, progress)
+    checkpoint_dir = out.parent / "checkpoints" / out.stem
+    if "checkpoint_dir" in inspect.signature(mod.run).parameters:
+        df = mod.run(cfg, sec, progress, checkpoint_dir=checkpoint_dir)
+    else:
+        df = mod.run(cfg, sec, progress)
     progress.close()
     wall = time.perf_counter() - t0
     if not isinstance(df, pd.DataFrame):
@@ -105,6 +111,8 @@ def cmd_experiment(args) -> int:
     )
     write_table(df, out)
     prov.write_record(pj, record)
+    if checkpoint_dir.exists():  # the table is safely written: partial results are obsolete
+        shutil.rmtree(checkpoint_dir)
     print(f"[{args.profile}/{args.name}] wrote {out} ({len(df)} rows) in {wall:.1f} s", file=sys.stderr)
     return 0
 

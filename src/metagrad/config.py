@@ -242,7 +242,22 @@ def _check_split_step(cfg: dict):
                 yield key, f"{key} = {s!r} is out of range; allowed: an integer >= 0 and < lifetime_length ({L})"
 
 
-CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [_check_low_high, _check_split_step]
+def _check_truncation_lengths(cfg: dict):
+    """Every ``truncation_lengths`` entry needs 0 <= truncation < lifetime_length (window <= L)."""
+    for path, d in _walk(cfg):
+        L = d.get("lifetime_length")
+        for k in ("truncation_lengths",):
+            values = d.get(k)
+            if isinstance(L, int) and isinstance(values, list):
+                for i, t in enumerate(values):
+                    if isinstance(t, int) and not 0 <= t < L:
+                        key = f"{_join(path, k)}[{i}]"
+                        yield key, (f"{key} = {t!r} is out of range; allowed: an integer >= 0 "
+                                    f"and < lifetime_length ({L}); {L - 1} means no truncation")
+
+
+CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
+    _check_low_high, _check_split_step, _check_truncation_lengths]
 
 
 # --------------------------------------------------------------------------------------------

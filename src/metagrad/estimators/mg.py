@@ -187,3 +187,38 @@ def make_mg_reverse(problem, setting: MGSetting, lifetimes_per_sample: int = 1):
         return grads.mean(axis=0)[None]
 
     return GradientEstimator((setting.describe(L),), estimate)
+
+
+def make_mg_parametric(problem, hessian: str = "none", lifetimes_per_sample: int = 1):
+    """One MG setting whose truncation, coefficient and meta-discount are traced arguments.
+
+    ``estimate(key, eta, truncation_length, coefficient, meta_discount) -> [D]``: ``vmap`` it
+    over settings (e.g. one meta-training run per setting) without recompiling. Same numbers
+    as ``make_mg`` with that single setting on the same key. Arguments are not range-checked
+    inside the trace: validate them with ``MGSetting.validate`` first.
+    """
+    if hessian not in HESSIAN_MODES:
+        raise ValueError(f"hessian must be one of {HESSIAN_MODES}, got {hessian!r}")
+    L = problem.lifetime_length
+    lag = jnp.arange(L)[:, None] - jnp.arange(L)[None, :]
+    zero = jnp.zeros(1, jnp.int32)
+
+    def one_lifetime(key, eta, task, window_length, coefficient, meta_discount):
+        start_key, life_key = jax.random.split(key)
+        lengths = jnp.reshape(window_length, (1,)).astype(jnp.int32)
+        starts = sample_window_starts(start_key, lengths, L)
+        terms = lifetime_meta_terms(problem, eta, task, life_key, starts, lengths, (hessian,))
+        weights = jnp.where(lag > 0, meta_discount ** jnp.maximum(lag, 1), 0.0)[None]
+        return combine_meta_terms(
+            terms, weights, zero, zero, zero, jnp.reshape(coefficient, (1,)),
+            lengths.astype(jnp.float32), problem.batch_size)[0]
+
+    def estimate(key, eta, truncation_length, coefficient, meta_discount):
+        task_key, lives_key = jax.random.split(key)
+        task = problem.sample_task(task_key)
+        keys = jax.random.split(lives_key, lifetimes_per_sample)
+        grads = jax.vmap(one_lifetime, in_axes=(0, None, None, None, None, None))(
+            keys, eta, task, truncation_length + 1, coefficient, meta_discount)
+        return grads.mean(axis=0)
+
+    return estimate

@@ -1,0 +1,1 @@
+"""Experiments: ``run(cfg, section, progress[, checkpoint_dir]) -> tidy DataFrame``."""

@@ -1,0 +1,136 @@
+"""Shared pieces of the bandit experiments: problems, grids, batched sampling, checkpoints."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from metagrad.io import atomic_path
+from metagrad.problems.bandit import make_bandit_problem
+
+
+def bandit_problem(cfg: dict, section: dict):
+    return make_bandit_problem(cfg["bandit"], section["lifetime_length"],
+                               section["schedule_split_step"])
+
+
+def eta_grid(low: float, high: float, size: int) -> np.ndarray:
+    """``[size*size, 2]`` points of ``linspace(low, high, size)^2``, eta_0 varying slowest."""
+    axis = np.linspace(low, high, size, dtype=np.float32)
+    e0, e1 = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([e0.ravel(), e1.ravel()], axis=1)
+
+
+def experiment_key(cfg: dict, name: str) -> jax.Array:
+    """The root key of one experiment: the profile seed folded with the experiment's name."""
+    salt = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "little") % (2 ** 31)
+    return jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), salt)
+
+
+class Checkpoint:
+    """Pickled partial results in ``directory`` (or nothing when it is None), written atomically."""
+
+    def __init__(self, directory: Path | None, name: str):
+        self.path = None if directory is None else Path(directory) / f"{name}.pkl"
+
+    def load(self, default):
+        if self.path is not None and self.path.exists():
+            with open(self.path, "rb") as f:
+                return pickle.load(f)
+        return default
+
+    def save(self, value) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.path) as tmp:
+            with open(tmp, "wb") as f:
+                pickle.dump(value, f)
+
+
+def setting_id(setting: dict) -> str:
+    parts = [setting["estimator"]]
+    for key, short in (("truncation_length", "k"), ("coefficient", "c"),
+                       ("meta_discount", "g"), ("sigma", "s"), ("epsilon", "e")):
+        if key in setting:
+            parts.append(f"{short}{setting[key]:g}")
+    if setting.get("hessian") == "dice":
+        parts.append("dice")
+    return "_".join(parts)
+
+
+def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: int,
+                   key: jax.Array, pairing_group: str, progress, checkpoint: Checkpoint,
+                   extra_columns: dict | None = None) -> pd.DataFrame:
+    """Batch means and variances of ``estimator`` at every eta point, in the metrics format.
+
+    One compiled program evaluates ``batch_size`` samples at all points; batch ``i`` uses key
+    ``fold_in(key, i)`` for every point and setting (settings are paired within a batch).
+    Finished batches are checkpointed, so an interrupted run resumes where it stopped.
+    """
+    program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None)),
+                               in_axes=(None, 0)))
+    etas_device = jnp.asarray(etas)
+    done = checkpoint.load([])
+    progress.update(len(done))
+    for batch in range(len(done), num_batches):
+        keys = jax.random.split(jax.random.fold_in(key, batch), batch_size)
+        grads = np.asarray(program(keys, etas_device), np.float64)   # [P, N, S, D]
+        done.append((grads.mean(axis=1), grads.var(axis=1, ddof=1)))
+        if (batch + 1) % 10 == 0 or batch + 1 == num_batches:
+            checkpoint.save(done)
+        progress.update(1)
+    return batches_to_table(done, estimator.settings, etas, batch_size, pairing_group,
+                            extra_columns)
+
+
+def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None):
+    means = np.stack([m for m, _ in batches])       # [batches, P, S, D]
+    variances = np.stack([v for _, v in batches])
+    num_batches, num_points, num_settings, num_params = means.shape
+    b, p, s = np.meshgrid(np.arange(num_batches), np.arange(num_points),
+                          np.arange(num_settings), indexing="ij")
+    b, p, s = b.ravel(), p.ravel(), s.ravel()
+    table = {
+        "eta_index": p, "eta_0": etas[p, 0], "eta_1": etas[p, 1],
+        "setting_id": np.array([setting_id(x) for x in settings])[s],
+    }
+    defaults = {"estimator": "", "truncation_length": -1, "coefficient": np.nan,
+                "meta_discount": np.nan, "hessian": "none"}
+    for column, default in defaults.items():
+        table[column] = np.array([x.get(column, default) for x in settings], dtype=object)[s]
+    table.update({"pairing_group": pairing_group, "batch": b, "num_samples": batch_size})
+    for d in range(num_params):
+        table[f"mean_{d}"] = means[..., d].ravel()
+        table[f"var_{d}"] = variances[..., d].ravel()
+    frame = pd.DataFrame(table)
+    frame["truncation_length"] = frame["truncation_length"].astype(int)
+    frame["coefficient"] = frame["coefficient"].astype(float)
+    frame["meta_discount"] = frame["meta_discount"].astype(float)
+    for name, value in (extra_columns or {}).items():
+        frame[name] = value
+    return frame
+
+
+def mean_lifetime_reward(problem, etas, num_lifetimes: int, key) -> tuple[np.ndarray, np.ndarray]:
+    """Mean reward per pull over the lifetime, mean and s.e. over ``num_lifetimes`` bandits."""
+    from metagrad.lifetime import lifetime_rewards
+
+    def one(k, eta):
+        task_key, life_key = jax.random.split(k)
+        return lifetime_rewards(problem, eta, problem.sample_task(task_key), life_key).mean()
+
+    keys = jax.random.split(key, num_lifetimes)
+    values = _lifetime_program(one)(keys, jnp.asarray(etas))
+    values = np.asarray(values, np.float64)
+    return values.mean(axis=1), values.std(axis=1, ddof=1) / np.sqrt(num_lifetimes)
+
+
+def _lifetime_program(one: Callable):
+    return jax.jit(jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(None, 0)))
