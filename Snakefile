@@ -42,3 +42,6 @@ rule all:
 
 
 include: "workflow/rules/landscape.smk"
+include: "workflow/rules/frontier.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/tables.smk"

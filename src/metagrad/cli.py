@@ -164,6 +164,35 @@ def cmd_figure(args) -> int:
     return 0
 
 
+def cmd_summarize(args) -> int:
+    """Derived tables: ``metagrad.summaries.NAME.summarize(tables, cfg, section) -> {stem: df}``."""
+    from metagrad import provenance as prov
+    from metagrad.io import read_table, write_table
+
+    cfg = load_config(args.profile, root=_root(args))
+    sec_name = args.section or args.name
+    sec = (cfg.get("experiments") or {}).get(sec_name, {})
+    mod = _import("metagrad.summaries", args.name)
+    tables = {Path(t).stem: read_table(t) for t in args.tables}
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    outputs = mod.summarize(tables, cfg, sec)
+    out_dir = Path(args.out_dir)
+    written = []
+    for stem, df in outputs.items():
+        path = out_dir / f"{stem}.parquet"
+        write_table(df, path)
+        written.append(str(path))
+    for path in written:
+        record = prov.make_record(
+            kind="summary", name=args.name, cfg=cfg, section=sec, start_time=start_iso,
+            end_time=prov.now_iso(), wall_seconds=time.perf_counter() - t0, outputs=written,
+            inputs=list(args.tables), import_jax=False,
+            extra={**({"rule": args.rule} if args.rule else {})})
+        prov.write_record(prov.provenance_path(Path(path)), record)
+    print(f"[{args.profile}/{args.name}] wrote {', '.join(written)}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metagrad", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
@@ -188,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", default=None, help="experiment section passed to draw (default: NAME)")
     p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
     p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser("summarize", help="derive summary tables with metagrad.summaries.NAME")
+    p.add_argument("name")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tables", nargs="+", required=True, help="input tables, keyed by file stem")
+    p.add_argument("--out-dir", required=True, help="folder for the <stem>.parquet outputs")
+    p.add_argument("--section", default=None, help="experiment section (default: NAME)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    p.set_defaults(func=cmd_summarize)
     return parser
 
 
