@@ -83,8 +83,7 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
         keys = jax.random.split(jax.random.fold_in(key, batch), batch_size)
         grads = np.asarray(program(keys, etas_device), np.float64)   # [P, N, S, D]
         done.append((grads.mean(axis=1), grads.var(axis=1, ddof=1)))
-        if (batch + 1) % 10 == 0 or batch + 1 == num_batches:
-            checkpoint.save(done)
+        checkpoint.save(done)
         progress.update(1)
     return batches_to_table(done, estimator.settings, etas, batch_size, pairing_group,
                             extra_columns)

@@ -1,0 +1,61 @@
+"""Experiments: interrupted runs resume to the same numbers; same seed, same numbers."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metagrad.config import load_config
+from metagrad.experiments import frontier_L80, learning_curves
+from metagrad.progress import NullProgress
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAfter(NullProgress):
+    """A progress reporter that simulates a kill after ``limit`` finished work units."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit, self.count = limit, 0
+
+    def update(self, n=1):
+        self.count += n
+        if self.count >= self.limit:
+            raise Interrupted
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return load_config("smoke")
+
+
+def _frontier_section(cfg):
+    section = copy.deepcopy(cfg["experiments"]["frontier_L80"])
+    section.update(lifetime_length=12, schedule_split_step=2, truncation_lengths=[1, 11],
+                   coefficients=[0.0, 1.0], grid_size=2, mg_batches=3, es_batches=2,
+                   fd_batches=2, samples_per_batch=8, fd_samples_per_batch=8,
+                   include_dice=False, include_es=False)
+    return section
+
+
+@pytest.mark.parametrize("module, make_section, interrupt_after", [
+    (frontier_L80, _frontier_section, 2),
+    (learning_curves, lambda cfg: {**cfg["experiments"]["learning_curves"], "num_updates": 30,
+                                   "eval_every": 10, "estimators": ["fd", "correction"]}, 3),
+], ids=["frontier", "meta_training"])
+def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, module, make_section,
+                                                      interrupt_after):
+    """Kill after some finished work, rerun: the same table as one uninterrupted run."""
+    section = make_section(smoke)
+    reference = module.run(smoke, section, NullProgress())
+    with pytest.raises(Interrupted):
+        module.run(smoke, section, InterruptAfter(interrupt_after), checkpoint_dir=tmp_path)
+    assert any(tmp_path.iterdir()), "nothing was checkpointed before the interruption"
+    resumed = module.run(smoke, section, NullProgress(), checkpoint_dir=tmp_path)
+    pd.testing.assert_frame_equal(reference, resumed)
+    numeric = reference.select_dtypes("number").to_numpy(float)
+    assert np.isfinite(numeric[~np.isnan(numeric)]).all()
