@@ -193,6 +193,12 @@ def cmd_summarize(args) -> int:
     return 0
 
 
+def cmd_table(args) -> int:
+    from metagrad.tables import main_table
+
+    return main_table(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metagrad", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
@@ -226,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", default=None, help="experiment section (default: NAME)")
     p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
     p.set_defaults(func=cmd_summarize)
+
+    from metagrad.tables import add_table_arguments
+
+    p = sub.add_parser("table", help="format a summary table as CSV, Markdown and LaTeX")
+    add_table_arguments(p)
+    p.set_defaults(func=cmd_table)
     return parser
 
 

@@ -3,8 +3,9 @@
 A run is (estimator, truncation, coefficient, meta-discount, learning rate, start, seed). Runs
 that share an estimator kind (FD, MG, MG with DiCE) are ``vmap``-ed in ONE compiled program
 whose inner loop over meta-updates is a ``lax.scan``; the settings are traced arguments, so no
-configuration recompiles. Every ``eval_every`` updates, J(eta) of every run is measured on the
-same fresh bandits (common random numbers across runs, so final performances are paired), and
+configuration recompiles. Every ``eval_every`` updates, J(eta) of every run is measured on one
+fixed set of evaluation bandits (common random numbers across runs and evaluations, so
+differences are paired), and
 the state is checkpointed so an interrupted run resumes from the last finished chunk.
 Runs with the same seed also share the keys of their gradient samples.
 """
@@ -145,8 +146,12 @@ def _set_rows(array, idx, values):
 
 
 def _evaluate(problem, etas, section, root, update):
-    """J at every run's eta on the same ``eval_bandits`` fresh bandits (paired across runs)."""
-    key = jax.random.fold_in(jax.random.fold_in(root, 2), update)
+    """J at every run's eta on the same ``eval_bandits`` bandits and lifetime noise.
+
+    The evaluation key is the same for every run and every evaluation, so differences between
+    runs and between updates are paired (no evaluation noise in a comparison, only in levels).
+    """
+    key = jax.random.fold_in(root, 2)
     safe = np.nan_to_num(etas, nan=0.0, posinf=50.0, neginf=-50.0)
     mean, se = mean_lifetime_reward(problem, safe, section["eval_bandits"], key)
     bad = ~np.all(np.isfinite(etas), axis=1)

@@ -38,6 +38,8 @@ NO_TRUNCATION_MARKER = "v"
 DICE_MARKER = "X"
 MARKER_SIZES = {"*": 11.0, "X": 8.5}  # plot markersize (points); others use DEFAULT_MARKER_SIZE
 DEFAULT_MARKER_SIZE = 7.0
+MARKER_NAMES = {"*": "star", "o": "circle", "s": "square", "D": "diamond", "^": "up-triangle",
+                "v": "down-triangle", "P": "plus", "X": "cross", "h": "hexagon", "<": "left-triangle"}
 
 ESTIMATOR_COLORS = {
     "FD": "#1f77b4",
@@ -336,7 +338,7 @@ def frontier_sizes(section: dict, agg=None) -> str:
     elif agg is not None and "num_points" in agg:
         parts.append(f"{int(agg['num_points'].max())} eta grid points")
     lps = s.get("lifetimes_per_sample")
-    per_sample = f" (each averaging {lps} lifetime{'s' if lps != 1 else ''} on one bandit)" if lps else ""
+    per_sample = f"; each sample averages {lps} lifetime{'s' if lps != 1 else ''} on one bandit" if lps else ""
     spb = s.get("samples_per_batch")
     if spb is not None and s.get("mg_batches") is not None:
         paired = ""
@@ -347,7 +349,7 @@ def frontier_sizes(section: dict, agg=None) -> str:
                     + " evaluated on the same sampled lifetimes (paired)"
         parts.append(f"meta-gradient{'/DiCE' if s.get('include_dice') else ''}: "
                      f"{fmt_int(spb * s['mg_batches'])} samples per point "
-                     f"({s['mg_batches']} batches x {spb}){per_sample}{paired}")
+                     f"({s['mg_batches']} batches x {spb}{per_sample}){paired}")
     if s.get("include_es") and spb is not None and s.get("es_batches") is not None:
         parts.append(f"ES: {fmt_int(spb * s['es_batches'])} samples per point "
                      f"({s['es_batches']} batches x {spb}), sigma = {s.get('es_sigma', '?')}")
@@ -556,10 +558,10 @@ def frontier_caption(agg, cfg: dict, section: dict, L, info, *, figure_no: int, 
             f"the same estimate and one point (naive) is drawn." if collapsed else "")
     has_es = bool((agg["estimator"] == "es").any())
     has_dice = bool((agg["estimator"] == "dice").any())
+    marks = truncation_markers(agg["truncation_length"].astype(int), L)
     enc = (f"Colour: sampling-correction coefficient c (viridis); marker: truncation window length "
-           f"({', '.join(f'{truncation_label(t, L)} = {m}' for t, m in truncation_markers(agg['truncation_length'].astype(int), L).items())}"
-           f"; matplotlib marker codes: * star, o circle, s square, v down-triangle); thin solid lines "
-           f"join each truncation's c sweep.")
+           f"({', '.join(f'{MARKER_NAMES.get(m, m)} = {truncation_label(t, L)}' for t, m in marks.items())}); "
+           f"thin solid lines join each truncation's c sweep.")
     if discount:
         enc += (" Meta-discount points (c = 1, gamma_m < 1; gamma_m = 1 is the c = 1 point and "
                 "gamma_m = 0 is naive) use the second palette and a dashed line per truncation.")

@@ -77,8 +77,8 @@ def draw(tables: dict, cfg: dict, section: dict):
     present = list(dict.fromkeys(traj["estimator"]))
     estimators = [e for e in ORDER if e in present] + sorted(e for e in present if e not in ORDER)
     n = len(estimators)
-    fig, axes = plt.subplots(1, n, figsize=(style.TEXT_WIDTH, style.TEXT_WIDTH / n + 0.55),
-                             sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(style.TEXT_WIDTH, style.TEXT_WIDTH / n + 0.35),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
     axes = axes[0]
     split = section.get("schedule_split_step")
     L = section.get("lifetime_length")
@@ -112,7 +112,7 @@ def draw(tables: dict, cfg: dict, section: dict):
         fin = sub[sub["update"] == sub["update"].max()]
         end_text.append(f"{style.ESTIMATOR_LABELS.get(est, est)} {np.nanmean(fin['mean_reward']):.4f}")
     axes[0].set_ylabel(r"$\eta_1$")
-    cbar = fig.colorbar(mesh, ax=list(axes), fraction=0.025, pad=0.015)
+    cbar = fig.colorbar(mesh, ax=list(axes), fraction=0.03, pad=0.01, aspect=15)
     cbar.set_label("mean reward per pull")
     cbar.ax.tick_params(labelsize="small")
 

@@ -1,0 +1,361 @@
+"""Result tables as CSV, Markdown and LaTeX (issue 4: the frontier numbers and final
+learning-curve performance).
+
+    python -m metagrad.tables NAME --profile P --input IN.parquet --out-dir DIR
+    metagrad table NAME --profile P --input IN.parquet --out-dir DIR      (via metagrad.cli)
+
+``NAME`` chooses the formatter: ``frontier_*`` reads a ``frontier_aggregate`` table (from
+:mod:`metagrad.summaries.frontier`), ``*_final`` a ``final_performance`` table (from
+:mod:`metagrad.summaries.training`); other names are recognised by their columns. Writes
+``DIR/NAME.csv`` (numbers at full precision, one column per quantity), ``DIR/NAME.md`` and
+``DIR/NAME.tex`` (the same rows, rounded to 3 significant digits, value and error in one cell),
+and ``DIR/NAME.provenance.json``, each atomically.
+
+Column naming convention of the numeric table, used to build the display table: a column ``X``
+with ``X_err`` (or ``X_grid_err``, ``X_se``) is shown as "X +- err"; with ``X_ci_low`` and
+``X_ci_high`` as "X [low, high]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+
+from metagrad.io import atomic_write_text
+
+__all__ = ["format_frontier", "format_final_performance", "format_table", "display_table",
+           "to_markdown", "to_latex", "write_tables", "add_table_arguments", "main_table", "main"]
+
+BIAS_SCALE = 1e4
+ESTIMATOR_ORDER = ("fd", "naive", "mg", "correction", "dice", "dice_correction", "es", "pes")
+ESTIMATOR_NAMES = {
+    "fd": "FD", "naive": "naive", "mg": "MG", "correction": "sampling correction", "dice": "DiCE",
+    "dice_correction": "DiCE + sampling correction", "es": "ES", "pes": "PES",
+}
+
+# header per column: (markdown, LaTeX)
+HEADERS = {
+    "estimator": ("estimator", "estimator"),
+    "truncation": ("truncation", "truncation"),
+    "truncation_length": ("truncation", "truncation"),
+    "coefficient": ("c", "$c$"),
+    "meta_discount": ("γ_m", r"$\gamma_m$"),
+    "bias_x1e4": ("bias ×1e4 (± grid err)", r"bias $\times 10^{4}$ ($\pm$ grid err.)"),
+    "bias_corrected_x1e4": ("noise-corrected bias ×1e4 [95 % CI]",
+                            r"noise-corr.\ bias $\times 10^{4}$ [95\,\% CI]"),
+    "noise_floor_x1e4": ("noise floor ×1e4", r"noise floor $\times 10^{4}$"),
+    "variance": ("variance (grid mean)", "variance (grid mean)"),
+    "variance_median": ("variance (median)", "variance (median)"),
+    "cosine": ("cosine (± grid err)", r"cosine ($\pm$ grid err.)"),
+    "cosine_median": ("cosine (median)", "cosine (median)"),
+    "samples_per_point": ("samples / point", "samples / point"),
+    "num_points": ("grid points", "grid points"),
+    "learning_rate": ("lr", "lr"),
+    "optimizer": ("optimizer", "optimizer"),
+    "num_runs": ("runs", "runs"),
+    "num_diverged": ("diverged", "diverged"),
+    "final_updates": ("updates", "updates"),
+    "final_mean_reward": ("final J (± s.e. over runs)", r"final $J$ ($\pm$ s.e.\ over runs)"),
+    "evaluation_se": ("evaluation s.e.", "evaluation s.e."),
+    "final_eta_0": ("final η_0", r"final $\eta_0$"),
+    "final_eta_1": ("final η_1", r"final $\eta_1$"),
+}
+ERR_SUFFIXES = ("_err", "_grid_err", "_se")
+# significant digits where 3 would hide the differences the claims compare (default 3)
+DIGITS = {"final_mean_reward": 4}
+# settings (not measurements): printed exactly, shortest form ("0.2", "0.005")
+PARAMETER_COLUMNS = {"truncation", "truncation_length", "coefficient", "meta_discount", "learning_rate",
+                     "samples_per_point", "num_points", "num_runs", "num_diverged", "final_updates"}
+
+
+# ----------------------------------------------------------------------------------------------
+# numeric result tables
+
+def _estimator_sort_key(series: pd.Series) -> pd.Series:
+    order = {e: i for i, e in enumerate(ESTIMATOR_ORDER)}
+    return series.map(lambda e: order.get(str(e), len(order)))
+
+
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    keys = [k for k in keys if k in df.columns]
+    if not keys:
+        return df.reset_index(drop=True)
+    out = df.assign(_est_order=_estimator_sort_key(df["estimator"])) if "estimator" in df else df
+    by = (["_est_order"] if "estimator" in df else []) + [k for k in keys if k != "estimator"]
+    out = out.sort_values(by, kind="mergesort", na_position="last")
+    return out.drop(columns=["_est_order"], errors="ignore").reset_index(drop=True)
+
+
+def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
+    """Frontier numbers, one row per setting: estimator, truncation, c, gamma_m (when swept),
+    bias x 1e4 with the paper's grid error, noise-corrected bias x 1e4 with its 95 %
+    batch-bootstrap CI, variance (grid mean and median), cosine (grid mean, grid error)."""
+    need = ["estimator", "truncation_length", "bias_raw", "bias_corrected", "variance", "cosine"]
+    missing = [c for c in need if c not in agg.columns]
+    if missing:
+        raise ValueError(f"frontier table lacks columns {missing}; has {list(agg.columns)}")
+
+    def col(name):
+        return agg[name].astype(float) if name in agg.columns else pd.Series(np.nan, index=agg.index)
+
+    out = pd.DataFrame({
+        "estimator": agg["estimator"].astype(str),
+        "truncation": agg["truncation_length"].astype(int),
+        "coefficient": col("coefficient"),
+        "meta_discount": col("meta_discount"),
+        "bias_x1e4": BIAS_SCALE * col("bias_raw"),
+        "bias_x1e4_err": BIAS_SCALE * col("bias_raw_grid_err"),
+        "bias_corrected_x1e4": BIAS_SCALE * col("bias_corrected"),
+        "bias_corrected_x1e4_ci_low": BIAS_SCALE * col("bias_corrected_ci_low"),
+        "bias_corrected_x1e4_ci_high": BIAS_SCALE * col("bias_corrected_ci_high"),
+        "variance": col("variance"),
+        "variance_median": col("variance_median"),
+        "cosine": col("cosine"),
+        "cosine_err": col("cosine_grid_err"),
+        "samples_per_point": col("samples_per_point"),
+        "num_points": col("num_points"),
+    })
+    gm = out["meta_discount"]
+    if gm.isna().all() or np.allclose(gm.dropna(), 1.0):
+        out = out.drop(columns=["meta_discount"])  # no meta-discount sweep in this experiment
+    for c in ("samples_per_point", "num_points"):
+        if out[c].notna().all() and np.allclose(out[c], np.round(out[c])):
+            out[c] = out[c].round().astype(int)
+    return _sorted(out, ["estimator", "truncation", "coefficient", "meta_discount"])
+
+
+def format_final_performance(df: pd.DataFrame) -> pd.DataFrame:
+    """Final performance of meta-training runs, one row per setting."""
+    need = ["estimator", "final_mean_reward"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"final-performance table lacks columns {missing}; has {list(df.columns)}")
+    out = pd.DataFrame({"estimator": df["estimator"].astype(str)})
+    for c in ("truncation_length", "coefficient", "meta_discount", "learning_rate", "optimizer",
+              "num_runs", "num_diverged", "final_updates"):
+        if c in df.columns:
+            out[c] = df[c]
+    out["final_mean_reward"] = df["final_mean_reward"].astype(float)
+    out["final_mean_reward_se"] = (df["final_mean_reward_se"].astype(float)
+                                   if "final_mean_reward_se" in df else np.nan)
+    for c in ("evaluation_se", "final_eta_0", "final_eta_1"):
+        if c in df.columns:
+            out[c] = df[c].astype(float)
+    return _sorted(out, ["estimator", "truncation_length", "coefficient", "meta_discount", "learning_rate"])
+
+
+def format_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The numeric result table for a table NAME (see the module docstring)."""
+    if name.startswith("frontier") or {"bias_raw", "bias_corrected"} <= set(df.columns):
+        return format_frontier(df)
+    if name.endswith("_final") or "final_mean_reward" in df.columns:
+        return format_final_performance(df)
+    raise ValueError(f"no formatter for table {name!r} with columns {list(df.columns)}; "
+                     f"expected a frontier_aggregate or final_performance table")
+
+
+# ----------------------------------------------------------------------------------------------
+# display: value and error in one cell, 3 significant digits
+
+def fmt_number(x, digits: int = 3) -> str:
+    """3 significant digits; plain notation for 1e-3 <= |x| < 1e5, else scientific; '' for NaN."""
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):d}"
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(xf):
+        return ""
+    if math.isinf(xf):
+        return "inf" if xf > 0 else "-inf"
+    if xf == 0:
+        return "0"
+    if xf == round(xf) and abs(xf) < 1e5:
+        return f"{int(round(xf)):d}"
+    a = abs(xf)
+    if 1e-3 <= a < 1e5:
+        decimals = max(0, digits - 1 - int(math.floor(math.log10(a))))
+        return f"{xf:.{decimals}f}"
+    return f"{xf:.{digits - 1}e}"
+
+
+def _companions(columns: list[str]) -> dict:
+    """Map each value column to its ('err', col) or ('ci', low, high) companion columns."""
+    cols = set(columns)
+    out = {}
+    for c in columns:
+        if f"{c}_ci_low" in cols and f"{c}_ci_high" in cols:
+            out[c] = ("ci", f"{c}_ci_low", f"{c}_ci_high")
+            continue
+        for suf in ERR_SUFFIXES:
+            if f"{c}{suf}" in cols:
+                out[c] = ("err", f"{c}{suf}")
+                break
+    return out
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series)
+
+
+def display_table(table: pd.DataFrame, tex: bool = False) -> tuple[list[str], list[str], list[list[str]]]:
+    """Shown columns, headers and string cells (companion columns merged into their value's cell)."""
+    table = table.rename(columns=str)
+    columns = list(table.columns)
+    comp = _companions(columns)
+    used = {x for v in comp.values() for x in v[1:]}
+    shown = [c for c in columns if c not in used]
+    pm = r"$\pm$" if tex else "±"
+    esc = latex_escape if tex else (lambda s: s)
+    headers = [HEADERS.get(c, (c, latex_escape(c)))[1 if tex else 0] for c in shown]
+    rows = []
+    for _, r in table.iterrows():
+        cells = []
+        for c in shown:
+            v = r[c]
+            if c == "estimator":
+                text = esc(ESTIMATOR_NAMES.get(str(v), str(v)))
+            elif isinstance(v, str):
+                text = esc(v)
+            elif c in PARAMETER_COLUMNS:
+                text = "" if pd.isna(v) else f"{v:g}"
+            else:
+                d = DIGITS.get(c, 3)
+                text = fmt_number(v, d)
+                if c in comp and text:
+                    kind = comp[c]
+                    if kind[0] == "err":
+                        e = fmt_number(r[kind[1]], 2)  # errors: 2 significant digits
+                        text = f"{text} {pm} {e}" if e else text
+                    else:
+                        lo, hi = fmt_number(r[kind[1]], d), fmt_number(r[kind[2]], d)
+                        if lo and hi:
+                            text = f"{text} [{lo}, {hi}]"
+            cells.append(text)
+        rows.append(cells)
+    return shown, headers, rows
+
+
+def _md_cell(s: str) -> str:
+    return str(s).replace("|", r"\|").replace("\n", " ")
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """GitHub-flavoured Markdown table (no tabulate needed): header, separator, one line per row."""
+    shown, headers, rows = display_table(table, tex=False)
+    numeric = [not _is_text(table[c]) for c in shown]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths = [max(w, 3) for w in widths]
+    lines = ["| " + " | ".join(_md_cell(h).ljust(w) for h, w in zip(headers, widths)) + " |",
+             "| " + " | ".join(("-" * (w - 1) + ":") if num else "-" * w
+                               for w, num in zip(widths, numeric)) + " |"]
+    for r in rows:
+        lines.append("| " + " | ".join(
+            (_md_cell(c).rjust(w) if num else _md_cell(c).ljust(w))
+            for c, w, num in zip(r, widths, numeric)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}"}
+
+
+def latex_escape(s: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(s))
+
+
+def to_latex(table: pd.DataFrame, caption: str | None = None, label: str | None = None) -> str:
+    """A plain ``tabular`` (no booktabs/jinja2 needed): left-aligned text, right-aligned numbers."""
+    shown, headers, rows = display_table(table, tex=True)
+    align = "".join("l" if _is_text(table[c]) else "r" for c in shown)
+    lines = []
+    if caption is not None or label is not None:
+        lines += [r"\begin{table}[t]", r"\centering", r"\small"]
+    lines += [rf"\begin{{tabular}}{{{align}}}", r"\hline", " & ".join(headers) + r" \\", r"\hline"]
+    lines += [" & ".join(r) + r" \\" for r in rows]
+    lines += [r"\hline", r"\end{tabular}"]
+    if caption is not None or label is not None:
+        if caption:
+            lines.append(rf"\caption{{{latex_escape(caption)}}}")
+        if label:
+            lines.append(rf"\label{{{label}}}")
+        lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(name: str, table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write ``out_dir/<name>.csv`` (full precision), ``.md`` and ``.tex`` (display), atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / f"{name}.csv"
+    md = out_dir / f"{name}.md"
+    tex = out_dir / f"{name}.tex"
+    atomic_write_text(csv, table.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(md, to_markdown(table))
+    atomic_write_text(tex, to_latex(table))
+    return [csv, md, tex]
+
+
+# ----------------------------------------------------------------------------------------------
+# command line
+
+def add_table_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("name", help="table name (frontier_L80, frontier_L30, *_final, ...)")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--input", required=True, help="summary table (.parquet or .csv)")
+    p.add_argument("--out-dir", required=True, help="folder for NAME.csv, NAME.md, NAME.tex")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    return p
+
+
+def main_table(args) -> int:
+    """Run the ``table`` command for parsed ``args`` (name, profile, input, out_dir[, root, rule])."""
+    from metagrad import provenance as prov
+    from metagrad.config import load_config
+    from metagrad.io import read_table
+
+    root = Path(args.root) if getattr(args, "root", None) else None
+    cfg = load_config(args.profile, root=root)
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    df = read_table(args.input)
+    table = format_table(args.name, df)
+    paths = write_tables(args.name, table, Path(args.out_dir))
+    pj = Path(args.out_dir) / f"{args.name}.provenance.json"
+    record = prov.make_record(
+        kind="table", name=args.name, cfg=cfg, section=None, start_time=start_iso,
+        end_time=prov.now_iso(), wall_seconds=time.perf_counter() - t0,
+        outputs=[str(p) for p in paths] + [str(pj)], inputs=[str(args.input)], import_jax=False,
+        extra={**({"rule": args.rule} if getattr(args, "rule", None) else {}), "num_rows": int(len(table))})
+    prov.write_record(pj, record)
+    print(f"[{args.profile}/{args.name}] wrote {', '.join(p.name for p in paths)} ({len(table)} rows)",
+          file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from metagrad.config import ConfigError
+
+    parser = argparse.ArgumentParser(prog="python -m metagrad.tables", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
+    add_table_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(main_table(args) or 0)
+    except ConfigError as err:
+        print(f"ConfigError: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
