@@ -199,6 +199,12 @@ def cmd_table(args) -> int:
     return main_table(args)
 
 
+def cmd_audit(args) -> int:
+    """``metagrad audit {run,compare,report} ...`` forwards to ``metagrad.audit.<sub>.main``."""
+    module = importlib.import_module(f"metagrad.audit.{args.audit_command}")
+    return int(module.main(list(args.rest)) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metagrad", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
@@ -238,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("table", help="format a summary table as CSV, Markdown and LaTeX")
     add_table_arguments(p)
     p.set_defaults(func=cmd_table)
+
+    p = sub.add_parser("audit", help="claims audit (run), compare two result folders (compare), "
+                                     "HTML report (report); arguments go to that command")
+    p.add_argument("audit_command", choices=["run", "compare", "report"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

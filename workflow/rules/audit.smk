@@ -1,0 +1,58 @@
+# Audit (spec section 8) and the browsable report. Included last, so every figure is registered.
+# audit: summary and experiment tables (never figures) -> claims.csv + summary.md
+# report: audit outputs + every registered figure PNG and caption -> one self-contained HTML page
+
+AUDIT_TABLES = [
+    "results/{profile}/frontier_L80/frontier_L80.parquet",
+    "results/{profile}/frontier_L80/frontier_points.parquet",
+    "results/{profile}/frontier_L80/frontier_aggregate.parquet",
+    "results/{profile}/frontier_L30/frontier_L30.parquet",
+    "results/{profile}/frontier_L30/frontier_aggregate.parquet",
+    "results/{profile}/learning_curves/learning_curves.parquet",
+    "results/{profile}/trajectories/trajectories.parquet",
+    "results/{profile}/truncated_sgd/truncated_sgd.parquet",
+    "results/{profile}/truncated_adam/truncated_adam.parquet",
+    "results/{profile}/landscape/landscape.parquet",
+]
+# (the maze claim C11 reads results/{profile}/maze/maze_gradients.parquet: add it here when a rule makes it)
+
+AUDIT_CMD = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" "{PYTHON}"'
+
+
+def _figure_files(suffix):
+    return [t[: -len(".pdf")] + suffix for t in _TARGETS if t.startswith("figures/") and t.endswith(".pdf")]
+
+
+rule audit:
+    input:
+        tables=AUDIT_TABLES,
+        code=code_files("audit/__init__.py", "audit/claims.py", "audit/run.py", "metrics.py"),
+    output:
+        claims="results/{profile}/audit/claims.csv",
+        summary="results/{profile}/audit/summary.md",
+    params:
+        cfg=lambda w: canonical_json(profile_cfg(w.profile)),
+    shell:
+        "{AUDIT_CMD} -m metagrad.audit.run --root {REPO} --profile {wildcards.profile}"
+        " --results results/{wildcards.profile} --quiet"
+
+
+rule report:
+    input:
+        claims="results/{profile}/audit/claims.csv",
+        summary="results/{profile}/audit/summary.md",
+        pngs=_figure_files(".png"),
+        captions=_figure_files(".caption.txt"),
+        code=code_files("audit/report.py", "audit/run.py"),
+    output:
+        html="results/{profile}/report/index.html",
+    shell:
+        "{AUDIT_CMD} -m metagrad.audit.report --root {REPO} --profile {wildcards.profile}"
+        " --results results/{wildcards.profile} --figures figures/{wildcards.profile}"
+        " --out {output.html} --png {input.pngs}"
+
+
+register_targets(
+    "results/{profile}/audit/claims.csv",
+    "results/{profile}/report/index.html",
+)
