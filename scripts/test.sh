@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup_env.sh
+# The report test opens the HTML report in headless Chromium. Install Debian's package when it
+# is missing and we can (root + apt-get); otherwise that one test skips and says why.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+        && [ "$(id -u)" = "0" ] && [ -z "${METAGRAD_NO_BROWSER:-}" ]; then
+    echo "[setup] installing chromium for the report test (apt-get)" >&2
+    (apt-get install -y -q chromium >/dev/null 2>&1 \
+        || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
+        || echo "[setup] could not install chromium; the browser test will be skipped" >&2
+fi
 status=0
 "$VENV/bin/python" -m pytest -q "$@" || status=$?
 if [ "$status" -eq 5 ]; then
