@@ -113,6 +113,8 @@ def cmd_experiment(args) -> int:
     prov.write_record(pj, record)
     if checkpoint_dir.exists():  # the table is safely written: partial results are obsolete
         shutil.rmtree(checkpoint_dir)
+    if checkpoint_dir.parent.is_dir() and not any(checkpoint_dir.parent.iterdir()):
+        checkpoint_dir.parent.rmdir()
     print(f"[{args.profile}/{args.name}] wrote {out} ({len(df)} rows) in {wall:.1f} s", file=sys.stderr)
     return 0
 
