@@ -93,6 +93,15 @@ def sample_window_starts(key, window_lengths, lifetime_length):
     return jnp.floor(u * (lifetime_length - window_lengths + 1)).astype(jnp.int32)
 
 
+def average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample, *args):
+    """One sample: draw a task, average ``one_lifetime(key, eta, task, *args)`` over lifetimes."""
+    task_key, lives_key = jax.random.split(key)
+    task = problem.sample_task(task_key)
+    keys = jax.random.split(lives_key, lifetimes_per_sample)
+    in_axes = (0, None, None) + (None,) * len(args)
+    return jax.vmap(one_lifetime, in_axes=in_axes)(keys, eta, task, *args).mean(axis=0)
+
+
 def make_mg(problem, settings, lifetimes_per_sample: int = 1) -> GradientEstimator:
     """All ``settings`` (a sequence of ``MGSetting``) estimated from the same lifetimes.
 
@@ -128,11 +137,7 @@ def make_mg(problem, settings, lifetimes_per_sample: int = 1) -> GradientEstimat
         return combine_meta_terms(terms, weights, batch_size=problem.batch_size, **index)
 
     def estimate(key, eta):
-        task_key, lives_key = jax.random.split(key)
-        task = problem.sample_task(task_key)
-        keys = jax.random.split(lives_key, lifetimes_per_sample)
-        grads = jax.vmap(one_lifetime, in_axes=(0, None, None))(keys, eta, task)
-        return grads.mean(axis=0)
+        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample)
 
     return GradientEstimator(tuple(s.describe(L) for s in settings), estimate)
 
@@ -180,11 +185,7 @@ def make_mg_reverse(problem, setting: MGSetting, lifetimes_per_sample: int = 1):
         return -jax.grad(loss)(eta)
 
     def estimate(key, eta):
-        task_key, lives_key = jax.random.split(key)
-        task = problem.sample_task(task_key)
-        keys = jax.random.split(lives_key, lifetimes_per_sample)
-        grads = jax.vmap(one_lifetime, in_axes=(0, None, None))(keys, eta, task)
-        return grads.mean(axis=0)[None]
+        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample)[None]
 
     return GradientEstimator((setting.describe(L),), estimate)
 
@@ -214,11 +215,7 @@ def make_mg_parametric(problem, hessian: str = "none", lifetimes_per_sample: int
             lengths.astype(jnp.float32), problem.batch_size)[0]
 
     def estimate(key, eta, truncation_length, coefficient, meta_discount):
-        task_key, lives_key = jax.random.split(key)
-        task = problem.sample_task(task_key)
-        keys = jax.random.split(lives_key, lifetimes_per_sample)
-        grads = jax.vmap(one_lifetime, in_axes=(0, None, None, None, None, None))(
-            keys, eta, task, truncation_length + 1, coefficient, meta_discount)
-        return grads.mean(axis=0)
+        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample,
+                                      truncation_length + 1, coefficient, meta_discount)
 
     return estimate
