@@ -68,11 +68,13 @@ def test_truncation_is_biased_even_with_full_correction(tiny):
     assert relative_error(mean, exact_gradient(tiny, eta)) > 0.3
 
 
+@pytest.mark.parametrize("sampler", ["gumbel", "inverse_cdf"])
 @pytest.mark.parametrize("eta", ETAS[:2], ids=str)
-def test_sampled_full_correction_matches_exact_gradient(tiny, eta):
-    """The sampling path (Gumbel actions, keys, two lifetimes per sample) is unbiased too."""
+def test_sampled_full_correction_matches_exact_gradient(tiny, eta, sampler):
+    """The sampling path (either action sampler, keys, two lifetimes per sample) is unbiased."""
     L = tiny.lifetime_length
-    estimator = make_mg(tiny, [MGSetting(L - 1, 1.0)], lifetimes_per_sample=2)
+    estimator = make_mg(tiny.with_action_sampler(sampler), [MGSetting(L - 1, 1.0)],
+                        lifetimes_per_sample=2)
     samples = sample(estimator, eta, 100_000, seed=11)[:, 0]
     assert np.all(np.abs(z_scores(samples, exact_gradient(tiny, eta))) < Z_MAX)
 

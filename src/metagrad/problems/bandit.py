@@ -26,7 +26,8 @@ class BanditLearningRateProblem:
 
     num_meta_params = 2
 
-    def __init__(self, env: BanditEnv, lifetime_length: int, schedule_split_step: int):
+    def __init__(self, env: BanditEnv, lifetime_length: int, schedule_split_step: int,
+                 action_sampler: str = "gumbel"):
         if int(lifetime_length) < 1:
             raise ValueError(f"lifetime_length must be an integer >= 1, got {lifetime_length!r}")
         if not 0 <= int(schedule_split_step) <= int(lifetime_length):
@@ -34,10 +35,15 @@ class BanditLearningRateProblem:
                 f"schedule_split_step must be in [0, lifetime_length={lifetime_length}], "
                 f"got {schedule_split_step!r}")
         self.env = env
-        self.learner = SoftmaxReinforce(env.num_arms, env.batch_size)
+        self.learner = SoftmaxReinforce(env.num_arms, env.batch_size, action_sampler)
         self.lifetime_length = int(lifetime_length)
         self.schedule_split_step = int(schedule_split_step)
         self.batch_size = env.batch_size
+
+    def with_action_sampler(self, action_sampler: str) -> "BanditLearningRateProblem":
+        """The same problem drawing actions with another sampler (same distribution)."""
+        return BanditLearningRateProblem(self.env, self.lifetime_length,
+                                         self.schedule_split_step, action_sampler)
 
     def learning_rate(self, eta: jax.Array, step: jax.Array) -> jax.Array:
         return jax.nn.softplus(jnp.where(step < self.schedule_split_step, eta[0], eta[1]))
@@ -70,5 +76,7 @@ class BanditLearningRateProblem:
 def make_bandit_problem(bandit: dict, lifetime_length: int, schedule_split_step: int,
                         **env_overrides) -> BanditLearningRateProblem:
     """Build the problem from the config's ``bandit`` section (keys as in the schema)."""
-    env = BanditEnv(**{**bandit, **env_overrides})
-    return BanditLearningRateProblem(env, lifetime_length, schedule_split_step)
+    settings = {**bandit, **env_overrides}
+    action_sampler = settings.pop("action_sampler", "gumbel")
+    env = BanditEnv(**settings)
+    return BanditLearningRateProblem(env, lifetime_length, schedule_split_step, action_sampler)
