@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import math
 import os
 import platform
 import resource
@@ -43,20 +42,28 @@ BASELINE_LENGTH = 80
 BASELINE = {"mg": (130.0, 2), "fd": (250.0, 5), "es": (580.0, 2)}
 TARGET_SPEEDUP = 10.0
 
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
 ESTIMATORS = ("mg_c1", "mg_c1_reverse", "dice", "es", "fd", "frontier")
+SAMPLERS = ("gumbel", "inverse_cdf")
+# What the workflow profiles use (workflow/config/*.yaml): inverse-CDF action sampling for MG,
+# DiCE and ES; Gumbel-max for FD, whose common random numbers it keeps closer.
+CONFIGURED_SAMPLER = {name: "gumbel" if name == "fd" else "inverse_cdf" for name in ESTIMATORS}
 SCALING_ESTIMATORS = ("mg_c1", "mg_c1_reverse")
 
 COLUMNS = [
-    "timestamp", "device", "platform", "num_devices", "cpu_cores", "jax_version",
-    "jaxlib_version", "prng_impl", "xla_flags", "group", "estimator", "mode", "num_settings",
-    "lifetimes_per_sample", "lifetime_length", "inner_batch_size", "num_arms",
+    "timestamp", "git_commit", "device", "platform", "num_devices", "cpu_cores", "jax_version",
+    "jaxlib_version", "prng_impl", "xla_flags", "group", "estimator", "mode", "action_sampler",
+    "num_settings", "lifetimes_per_sample", "lifetime_length", "inner_batch_size", "num_arms",
     "batch_of_samples", "repeats", "median_seconds", "min_seconds", "samples_per_second",
-    "samples_per_second_best", "setting_samples_per_second", "lifetime_steps_per_second",
-    "inner_steps_per_second", "cpu_utilization", "compile_seconds", "xla_temp_mb",
-    "xla_argument_mb", "xla_output_mb", "xla_peak_mb", "rss_mb", "peak_rss_mb",
+    "samples_per_second_best", "samples_per_cpu_second", "setting_samples_per_second",
+    "lifetime_steps_per_second", "inner_steps_per_second", "cpu_utilization", "compile_seconds",
+    "xla_temp_mb",
+    "xla_argument_mb", "xla_output_mb", "xla_total_mb", "rss_mb", "peak_rss_mb",
     "loadavg_1m", "loadavg_5m", "loadavg_15m", "baseline_samples_per_second",
     "baseline_inner_steps_per_second", "baseline_note", "speedup_samples",
-    "speedup_inner_steps", "meets_10x_target", "max_abs_diff_vs_forward",
+    "speedup_inner_steps", "speedup_per_cpu_second", "meets_10x_target",
+    "max_abs_diff_vs_forward", "max_rel_diff_vs_forward",
 ]
 
 
@@ -77,14 +84,22 @@ def parse_args(argv=None):
     parser.add_argument("--scaling-batch-size", type=int, default=None,
                         help="vmap batch size of the scaling sweep (default 256)")
     parser.add_argument("--estimators", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
+    parser.add_argument("--sampler", choices=("configured",) + SAMPLERS, default="configured",
+                        help="action sampler of the table and scaling rows (default: as the "
+                             "workflow profiles: inverse_cdf for MG/DiCE/ES, gumbel for FD)")
+    parser.add_argument("--compare-samplers", action=argparse.BooleanOptionalAction,
+                        default=None, help="also run every estimator with the other sampler "
+                        "at the largest L and batch size (default: on, off with --quick)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 5)")
     parser.add_argument("--max-seconds", type=float, default=None,
                         help="stop repeating (after 3 calls) once this much was timed")
     parser.add_argument("--prng-impl", default=None,
-                        help="jax_default_prng_impl (threefry2x32, rbg, unsafe_rbg); default: jax's")
+                        help="jax_default_prng_impl (threefry2x32, rbg, ...); default: jax's")
     parser.add_argument("--cpu-devices", type=int, default=1,
                         help="split the sample batch over this many XLA CPU devices")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--markdown", type=Path, default=None, metavar="CSV",
+                        help="print the README tables of an existing results CSV and exit")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = dict(
@@ -95,6 +110,7 @@ def parse_args(argv=None):
         scaling_batch_size=64 if quick else 256,
         repeats=3 if quick else 5,
         max_seconds=1.0 if quick else 2.5,
+        compare_samplers=not quick,
     )
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -120,10 +136,11 @@ class Case:
     estimator: str
     lifetime_length: int
     batch_of_samples: int
+    sampler: str
     groups: set
 
 
-def build_estimator(name: str, lifetime_length: int):
+def build_estimator(name: str, lifetime_length: int, action_sampler: str = "gumbel"):
     """``(estimator, mode, lifetimes_per_sample, baseline_key)`` for one benchmark id."""
     from metagrad.estimators.es import make_es
     from metagrad.estimators.fd import make_fd
@@ -132,7 +149,8 @@ def build_estimator(name: str, lifetime_length: int):
 
     L = lifetime_length
     problem = make_bandit_problem(BANDIT, lifetime_length=L,
-                                  schedule_split_step=schedule_split_step(L))
+                                  schedule_split_step=schedule_split_step(L),
+                                  action_sampler=action_sampler)
     untruncated = MGSetting(truncation_length=L - 1, coefficient=1.0)
     dice = MGSetting(truncation_length=L - 1, coefficient=0.0, hessian="dice")
     n = LIFETIMES_PER_MG_SAMPLE
@@ -191,6 +209,22 @@ def device_description(jax) -> tuple[str, str]:
     return f"{dev.platform}: {dev.device_kind} (host {model}, {cores} cores)", dev.platform
 
 
+def git_commit() -> str:
+    """Short HEAD commit, with ``+dirty`` when src/ differs from it; ``unknown`` outside git."""
+    import subprocess
+
+    def git(*command):
+        return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "src")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
 def rss_mb() -> tuple[float, float]:
     """(current RSS, process peak RSS so far) in MB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # kB on Linux
@@ -204,7 +238,8 @@ def rss_mb() -> tuple[float, float]:
 
 
 def measure(jax, jnp, case: Case, args, sharding, context, forward_outputs):
-    est, mode, lifetimes, baseline_key = build_estimator(case.estimator, case.lifetime_length)
+    est, mode, lifetimes, baseline_key = build_estimator(case.estimator, case.lifetime_length,
+                                                         case.sampler)
     L, N = case.lifetime_length, case.batch_of_samples
     keys = jax.random.split(jax.random.key(args.seed), N)
     eta = jnp.asarray(ETA, jnp.float32)
@@ -243,22 +278,30 @@ def measure(jax, jnp, case: Case, args, sharding, context, forward_outputs):
                                                   BANDIT["batch_size"])
     speedup = samples / base_samples if base_samples else None
     speedup_inner = inner_steps / base_inner if base_inner else None
+    per_cpu_second = N / statistics.median(cpus)
+    speedup_cpu = per_cpu_second / base_samples if base_samples else None
 
-    diff = None
+    diff = rel_diff = None
     if case.estimator == "mg_c1":
-        forward_outputs[(L, N)] = out
-    elif case.estimator == "mg_c1_reverse" and (L, N) in forward_outputs:
-        diff = float(np.max(np.abs(out - forward_outputs[(L, N)])))
+        forward_outputs[(L, N, case.sampler)] = out
+    elif case.estimator == "mg_c1_reverse" and (L, N, case.sampler) in forward_outputs:
+        forward = forward_outputs[(L, N, case.sampler)]
+        diff = float(np.max(np.abs(out - forward)))
+        rel_diff = diff / max(float(np.max(np.abs(forward))), 1e-30)
 
     def mb(value):
         return round(value / 2**20, 3) if value is not None else None
 
-    peak = getattr(memory, "peak_memory_in_bytes", None) if memory is not None else None
+    total = None
+    if memory is not None:
+        total = (memory.temp_size_in_bytes + memory.argument_size_in_bytes
+                 + memory.output_size_in_bytes - memory.alias_size_in_bytes)
     row = dict(
         context,
         group="+".join(sorted(case.groups)),
         estimator=case.estimator.removesuffix("_reverse"),
         mode=mode,
+        action_sampler=case.sampler,
         num_settings=num_settings,
         lifetimes_per_sample=lifetimes,
         lifetime_length=L,
@@ -270,6 +313,7 @@ def measure(jax, jnp, case: Case, args, sharding, context, forward_outputs):
         min_seconds=round(min(walls), 6),
         samples_per_second=round(samples, 2),
         samples_per_second_best=round(N / min(walls), 2),
+        samples_per_cpu_second=round(per_cpu_second, 2),
         setting_samples_per_second=round(samples * num_settings, 2),
         lifetime_steps_per_second=round(lifetime_steps, 1),
         inner_steps_per_second=round(inner_steps, 1),
@@ -278,7 +322,7 @@ def measure(jax, jnp, case: Case, args, sharding, context, forward_outputs):
         xla_temp_mb=mb(memory.temp_size_in_bytes) if memory is not None else None,
         xla_argument_mb=mb(memory.argument_size_in_bytes) if memory is not None else None,
         xla_output_mb=mb(memory.output_size_in_bytes) if memory is not None else None,
-        xla_peak_mb=mb(peak) if peak else None,
+        xla_total_mb=mb(total),
         rss_mb=round(current_rss, 1),
         peak_rss_mb=round(peak_rss, 1),
         loadavg_1m=round(load[0], 2), loadavg_5m=round(load[1], 2),
@@ -288,19 +332,25 @@ def measure(jax, jnp, case: Case, args, sharding, context, forward_outputs):
         baseline_note=note,
         speedup_samples=round(speedup, 2) if speedup else None,
         speedup_inner_steps=round(speedup_inner, 2) if speedup_inner else None,
+        speedup_per_cpu_second=round(speedup_cpu, 2) if speedup_cpu else None,
         meets_10x_target=(speedup >= TARGET_SPEEDUP) if speedup else None,
         max_abs_diff_vs_forward=diff,
+        max_rel_diff_vs_forward=rel_diff,
     )
     return row
 
 
 def plan(args) -> list[Case]:
-    """Unique (estimator, L, N) cases; the scaling sweep reuses table cases it shares."""
+    """Unique (estimator, L, N, sampler) cases; groups that share a case measure it once."""
     cases: dict[tuple, Case] = {}
 
-    def add(estimator, L, N, group):
-        key = (estimator, L, N)
-        cases.setdefault(key, Case(estimator, L, N, set())).groups.add(group)
+    def sampler_of(estimator):
+        return CONFIGURED_SAMPLER[estimator] if args.sampler == "configured" else args.sampler
+
+    def add(estimator, L, N, group, sampler=None):
+        sampler = sampler or sampler_of(estimator)
+        key = (estimator, L, N, sampler)
+        cases.setdefault(key, Case(estimator, L, N, sampler, set())).groups.add(group)
 
     longest = max(args.lengths)
     for L in args.lengths:
@@ -311,14 +361,72 @@ def plan(args) -> list[Case]:
     for L in args.scaling_lengths:
         for estimator in SCALING_ESTIMATORS:
             add(estimator, L, args.scaling_batch_size, "scaling")
+    if args.compare_samplers:
+        for estimator in args.estimators:
+            for sampler in SAMPLERS:
+                add(estimator, longest, max(args.batch_sizes), "samplers", sampler)
     # forward before reverse at equal (L, N), so the reverse row can check it against forward
     order = {name: i for i, name in enumerate(ESTIMATORS)}
-    return sorted(cases.values(),
-                  key=lambda c: (c.lifetime_length, c.batch_of_samples, order[c.estimator]))
+    return sorted(cases.values(), key=lambda c: (c.lifetime_length, c.batch_of_samples,
+                                                 c.sampler, order[c.estimator]))
+
+
+def markdown_tables(path: Path) -> str:
+    """The README's tables (estimators, L scaling, sampler comparison) from a results CSV."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    def num(row, column, fmt):
+        value = row[column]
+        return format(float(value), fmt) if value not in ("", None) else "–"
+
+    def table(group, columns):
+        header = "| " + " | ".join(title for title, _ in columns) + " |"
+        rule = "|" + "|".join("---" if i < 3 else "--:" for i in range(len(columns))) + "|"
+        lines = [header, rule]
+        for r in rows:
+            if group in r["group"].split("+"):
+                lines.append("| " + " | ".join(cell(r) for _, cell in columns) + " |")
+        return lines
+
+    common = [
+        ("estimator", lambda r: r["estimator"]), ("mode", lambda r: r["mode"]),
+        ("sampler", lambda r: r["action_sampler"]), ("L", lambda r: r["lifetime_length"]),
+        ("N", lambda r: r["batch_of_samples"]),
+        ("samples/s", lambda r: num(r, "samples_per_second", ".0f")),
+        ("samples/CPU-s", lambda r: num(r, "samples_per_cpu_second", ".0f")),
+        ("M inner steps/s", lambda r: f"{float(r['inner_steps_per_second']) / 1e6:.2f}"),
+        ("CPU util", lambda r: num(r, "cpu_utilization", ".2f")),
+        ("compile s", lambda r: num(r, "compile_seconds", ".1f")),
+        ("XLA temp MB", lambda r: num(r, "xla_temp_mb", ".1f")),
+        ("load 1m", lambda r: num(r, "loadavg_1m", ".2f")),
+    ]
+    reference = [
+        ("ref samples/s/core", lambda r: num(r, "baseline_samples_per_second", ".0f")),
+        ("speedup", lambda r: num(r, "speedup_samples", ".1f")),
+        ("speedup per CPU-s", lambda r: num(r, "speedup_per_cpu_second", ".1f")),
+    ]
+    diff = [("rel. diff rev vs fwd",
+             lambda r: f"{float(r['max_rel_diff_vs_forward']):.1e}"
+             if r["max_rel_diff_vs_forward"] else "–")]
+    first = rows[0]
+    lines = [f"Device: {first['device']}; jax {first['jax_version']}; "
+             f"PRNG {first['prng_impl']}; code {first['git_commit']}; "
+             f"run started {first['timestamp']}.", "",
+             "Estimators:", ""] + table("table", common + reference)
+    if any("scaling" in r["group"] for r in rows):
+        lines += ["", "Scaling with L (MG c = 1, forward vs reverse mode):", ""]
+        lines += table("scaling", common + diff)
+    if any("samplers" in r["group"] for r in rows):
+        lines += ["", "Action samplers:", ""] + table("samplers", common + reference)
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.markdown is not None:
+        print(markdown_tables(args.markdown))
+        return 0
     if args.cpu_devices > 1:
         for N in args.batch_sizes + args.other_length_batch_sizes + [args.scaling_batch_size]:
             if N % args.cpu_devices:
@@ -341,9 +449,10 @@ def main(argv=None) -> int:
                     NamedSharding(mesh, PartitionSpec()))
 
     device, platform_name = device_description(jax)
-    out_path = args.out or Path(__file__).resolve().parent / "results" / f"bandit_{platform_name}.csv"
+    out_path = args.out or RESULTS / f"bandit_{platform_name}.csv"
     context = dict(
         timestamp=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        git_commit=git_commit(),
         device=device, platform=platform_name,
         num_devices=args.cpu_devices if platform_name == "cpu" else 1,
         cpu_cores=os.cpu_count(), jax_version=jax.__version__,
@@ -361,6 +470,7 @@ def main(argv=None) -> int:
         rows.append(row)
         speed = f" {row['speedup_samples']:.1f}x ref" if row["speedup_samples"] else ""
         print(f"[bench] {i:2d}/{len(cases)} {row['estimator']:8s} {row['mode']:7s} "
+              f"{row['action_sampler']:11s} "
               f"L={row['lifetime_length']:3d} N={row['batch_of_samples']:4d} "
               f"{row['samples_per_second']:9.1f} samples/s "
               f"{row['inner_steps_per_second'] / 1e6:7.2f} M inner steps/s{speed} "

@@ -113,3 +113,13 @@ def test_action_samplers_draw_from_the_softmax_policy(sampler):
 def test_bad_action_sampler_names_the_parameter():
     with pytest.raises(ValueError, match="action_sampler"):
         SoftmaxReinforce(num_arms=3, batch_size=1, action_sampler="alias")
+
+
+def test_gumbel_sampler_equals_jax_categorical_on_the_same_key():
+    """The one-log Gumbel-max form picks exactly the arms jax.random.categorical picks."""
+    learner = SoftmaxReinforce(num_arms=30, batch_size=10, action_sampler="gumbel")
+    theta = 3.0 * jax.random.normal(jax.random.PRNGKey(1), (30,))
+    keys = jax.random.split(jax.random.PRNGKey(0), 2000)
+    ours = jax.vmap(lambda k: learner.sample(theta, k))(keys)
+    reference = jax.vmap(lambda k: jax.random.categorical(k, theta, shape=(10,)))(keys)
+    np.testing.assert_array_equal(ours, reference)

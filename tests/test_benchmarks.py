@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "run_benchmarks.py"
 
 EXPECTED_COLUMNS = {
-    "timestamp", "device", "jax_version", "estimator", "mode", "lifetime_length",
+    "timestamp", "device", "jax_version", "estimator", "mode", "action_sampler", "lifetime_length",
     "batch_of_samples", "lifetimes_per_sample", "samples_per_second",
     "inner_steps_per_second", "compile_seconds", "xla_temp_mb", "peak_rss_mb", "loadavg_1m",
     "cpu_utilization", "speedup_samples", "max_abs_diff_vs_forward",
@@ -48,6 +48,7 @@ def test_quick_benchmark_writes_table(tmp_path):
 
     for row in rows:
         assert int(row["lifetime_length"]) == 10 and int(row["batch_of_samples"]) == 4
+        assert row["action_sampler"] == ("gumbel" if row["estimator"] == "fd" else "inverse_cdf")
         for column in ("samples_per_second", "inner_steps_per_second", "compile_seconds",
                        "xla_temp_mb", "peak_rss_mb"):
             value = float(row[column])

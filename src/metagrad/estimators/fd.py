@@ -23,8 +23,9 @@ def make_fd(problem, epsilon: float) -> GradientEstimator:
         task_key, life_key = jax.random.split(key)
         task = problem.sample_task(task_key)
         step = 0.5 * epsilon * direction
-        plus = lifetime_rewards(problem, eta + step, task, life_key).mean()
-        minus = lifetime_rewards(problem, eta - step, task, life_key).mean()
+        # both lifetimes in one vmap with the key unbatched: the shared noise is drawn once
+        plus, minus = jax.vmap(lambda e: lifetime_rewards(problem, e, task, life_key).mean())(
+            jnp.stack([eta + step, eta - step]))
         return (plus - minus) / epsilon
 
     def estimate(key, eta):
