@@ -59,3 +59,24 @@ def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, module, m
     pd.testing.assert_frame_equal(reference, resumed)
     numeric = reference.select_dtypes("number").to_numpy(float)
     assert np.isfinite(numeric[~np.isnan(numeric)]).all()
+
+
+def test_grid_points_get_independent_samples_and_settings_share_them():
+    """Points must not share keys (the grid mean would average one noise draw 25 times)."""
+    import jax
+    from metagrad.estimators.base import GradientEstimator
+    from metagrad.experiments.common import Checkpoint, sample_batches
+
+    def estimate(key, eta):                       # ignores eta: pure key noise, 2 settings
+        z = jax.random.normal(key, (2,))
+        return jax.numpy.stack([z, 2.0 * z])
+
+    estimator = GradientEstimator(({"estimator": "a"}, {"estimator": "b"}), estimate)
+    etas = np.zeros((3, 2), np.float32)
+    table = sample_batches(estimator, etas, 2, 64, jax.random.PRNGKey(0), "g", NullProgress(),
+                           Checkpoint(None, "x"))
+    a = table[table.setting_id == "a"].sort_values(["batch", "eta_index"])
+    b = table[table.setting_id == "b"].sort_values(["batch", "eta_index"])
+    means = a.pivot(index="batch", columns="eta_index", values="mean_0").to_numpy()
+    assert len(np.unique(np.round(means, 6))) == means.size     # every point differs
+    np.testing.assert_allclose(b["mean_0"].to_numpy(), 2 * a["mean_0"].to_numpy(), rtol=1e-6)

@@ -70,17 +70,22 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
                    extra_columns: dict | None = None) -> pd.DataFrame:
     """Batch means and variances of ``estimator`` at every eta point, in the metrics format.
 
-    One compiled program evaluates ``batch_size`` samples at all points; batch ``i`` uses key
-    ``fold_in(key, i)`` for every point and setting (settings are paired within a batch).
+    One compiled program evaluates ``batch_size`` samples at all points. Batch ``i`` at point
+    ``p`` uses keys from ``fold_in(fold_in(key, i), p)``: points are independent, and every
+    setting at one point sees the same samples (paired within a batch).
     Finished batches are checkpointed, so an interrupted run resumes where it stopped.
     """
-    program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None)),
-                               in_axes=(None, 0)))
+    program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None))))
     etas_device = jnp.asarray(etas)
+    points = jnp.arange(len(etas))
     done = checkpoint.load([])
     progress.update(len(done))
     for batch in range(len(done), num_batches):
-        keys = jax.random.split(jax.random.fold_in(key, batch), batch_size)
+        # independent samples at every point (the grid mean averages independent errors);
+        # all settings at one point share theirs (paired)
+        batch_key = jax.random.fold_in(key, batch)
+        keys = jax.vmap(lambda p: jax.random.split(jax.random.fold_in(batch_key, p),
+                                                   batch_size))(points)        # [P, N]
         grads = np.asarray(program(keys, etas_device), np.float64)   # [P, N, S, D]
         done.append((grads.mean(axis=1), grads.var(axis=1, ddof=1)))
         checkpoint.save(done)

@@ -14,7 +14,9 @@ def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame
     """Mean reward per pull at every grid point: iterations x bandits x seeds lifetimes each.
 
     One row per (grid point, seed); each seed's mean is over ``num_iterations * num_bandits``
-    independent bandits, and its s.e. is from those lifetimes.
+    independent bandits, and its s.e. is from those lifetimes. Every grid point sees the same
+    bandits and noise (common random numbers), so the surface is smooth and differences between
+    neighbouring points, which locate the maximum, are paired.
     """
     problem = bandit_problem(cfg, section)
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
