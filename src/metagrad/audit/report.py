@@ -15,7 +15,6 @@ import argparse
 import base64
 import html
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -152,7 +151,7 @@ def build_report(profile: str, results_dir, figures_dir, out_html, pngs=None, cf
 
 
 def main(argv=None) -> int:
-    from metagrad.config import ConfigError, find_root, load_config
+    from metagrad.audit.run import resolve_profile
 
     p = argparse.ArgumentParser(prog="python -m metagrad.audit.report", description=__doc__.split("\n")[0])
     p.add_argument("--profile", required=True)
@@ -162,13 +161,10 @@ def main(argv=None) -> int:
     p.add_argument("--png", nargs="*", help="figure PNGs in order (default: every PNG of --figures)")
     p.add_argument("--root")
     args = p.parse_args(argv)
-    try:
-        root = Path(args.root) if args.root else find_root()
-        cfg = load_config(args.profile, root=root)
-    except ConfigError as err:
-        sys.stderr.write(f"ConfigError: {err}\n")
+    resolved = resolve_profile(args)
+    if resolved is None:
         return 2
-    results = Path(args.results) if args.results else root / "results" / args.profile
+    root, cfg, results = resolved
     figures = Path(args.figures) if args.figures else root / "figures" / args.profile
     out = Path(args.out) if args.out else results / "report" / "index.html"
     build_report(args.profile, results, figures, out, pngs=args.png, cfg=cfg)

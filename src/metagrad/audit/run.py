@@ -198,17 +198,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def resolve_profile(args):
+    """``(root, cfg, results folder)`` from ``--root/--profile/--results``; None after a
+    one-line ConfigError on stderr (callers then exit with status 2)."""
     from metagrad.config import ConfigError, find_root, load_config
 
-    args = build_parser().parse_args(argv)
     try:
         root = Path(args.root) if args.root else find_root()
         cfg = load_config(args.profile, root=root)
     except ConfigError as err:
         sys.stderr.write(f"ConfigError: {err}\n")
-        return 2
+        return None
     results = Path(args.results) if args.results else root / "results" / args.profile
+    return root, cfg, results
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    resolved = resolve_profile(args)
+    if resolved is None:
+        return 2
+    root, cfg, results = resolved
     if not results.is_dir():
         sys.stderr.write(f"error: no results folder {results}\n")
         return 2
