@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -122,19 +121,20 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
     return frame
 
 
-def mean_lifetime_reward(problem, etas, num_lifetimes: int, key) -> tuple[np.ndarray, np.ndarray]:
-    """Mean reward per pull over the lifetime, mean and s.e. over ``num_lifetimes`` bandits."""
+def lifetime_mean_program(problem):
+    """Jitted ``(keys [N], etas [P, D]) -> [P, N]``: mean reward per pull of one lifetime on a
+    fresh bandit per key; every point sees the same keys (common random numbers)."""
     from metagrad.lifetime import lifetime_rewards
 
-    def one(k, eta):
-        task_key, life_key = jax.random.split(k)
+    def one(key, eta):
+        task_key, life_key = jax.random.split(key)
         return lifetime_rewards(problem, eta, problem.sample_task(task_key), life_key).mean()
 
-    keys = jax.random.split(key, num_lifetimes)
-    values = _lifetime_program(one)(keys, jnp.asarray(etas))
-    values = np.asarray(values, np.float64)
-    return values.mean(axis=1), values.std(axis=1, ddof=1) / np.sqrt(num_lifetimes)
-
-
-def _lifetime_program(one: Callable):
     return jax.jit(jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(None, 0)))
+
+
+def mean_lifetime_reward(program, etas, num_lifetimes: int, key) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and s.e. over ``num_lifetimes`` bandits of ``lifetime_mean_program``'s values."""
+    keys = jax.random.split(key, num_lifetimes)
+    values = np.asarray(program(keys, jnp.asarray(etas)), np.float64)
+    return values.mean(axis=1), values.std(axis=1, ddof=1) / np.sqrt(num_lifetimes)

@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import pandas as pd
 
-from metagrad.experiments.common import Checkpoint, bandit_problem, eta_grid, experiment_key
-from metagrad.lifetime import lifetime_rewards
+from metagrad.experiments.common import (Checkpoint, bandit_problem, eta_grid, experiment_key,
+                                         lifetime_mean_program)
 
 
 def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame:
@@ -23,11 +23,7 @@ def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame
     n_bandits, n_iter, n_seeds = (section["num_bandits"], section["num_iterations"],
                                   section["num_seeds"])
 
-    def lifetime_mean(key, eta):
-        task_key, life_key = jax.random.split(key)
-        return lifetime_rewards(problem, eta, problem.sample_task(task_key), life_key).mean()
-
-    program = jax.jit(jax.vmap(jax.vmap(lifetime_mean, in_axes=(0, None)), in_axes=(None, 0)))
+    program = lifetime_mean_program(problem)
     checkpoint = Checkpoint(checkpoint_dir, "landscape")
     done = checkpoint.load({})
     progress.set_total(n_seeds * n_iter)

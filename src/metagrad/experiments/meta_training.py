@@ -24,7 +24,7 @@ import pandas as pd
 from metagrad.estimators import MGSetting, make_fd
 from metagrad.estimators.mg import make_mg_parametric
 from metagrad.experiments.common import (Checkpoint, bandit_problem, experiment_key,
-                                         mean_lifetime_reward)
+                                         lifetime_mean_program, mean_lifetime_reward)
 
 # named estimators of the learning-curve figures: (kind, hessian, coefficient)
 NAMED_ESTIMATORS = {
@@ -103,6 +103,7 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
     for index, run in enumerate(runs):
         groups.setdefault(run.kind, []).append(index)
     progress.set_total(num_chunks * len(groups))
+    evaluator = lifetime_mean_program(problem)  # compiled once, not at every evaluation
     checkpoint = Checkpoint(checkpoint_dir, name)
     state = checkpoint.load(None)
     if state is None:
@@ -110,7 +111,7 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
         opt_states = [optimizer.init(jnp.asarray(e)) for e in etas]
         state = {"chunk": 0, "etas": etas,
                  "opt_states": jax.tree.map(lambda *x: np.stack(x), *opt_states),
-                 "evaluations": [_evaluate(problem, etas, section, root, 0)]}
+                 "evaluations": [_evaluate(evaluator, etas, section, root, 0)]}
     progress.update(state["chunk"] * len(groups))
     programs = {kind: _chunk_program(problem, kind[0], kind[1], section, optimizer)
                 for kind in groups}
@@ -134,7 +135,7 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
         updates = (chunk + 1) * section["eval_every"]
         state = {"chunk": chunk + 1, "etas": etas, "opt_states": opt_states,
                  "evaluations": state["evaluations"]
-                 + [_evaluate(problem, etas, section, root, updates)]}
+                 + [_evaluate(evaluator, etas, section, root, updates)]}
         checkpoint.save(state)
     return _table(runs, state["evaluations"], section)
 
@@ -145,7 +146,7 @@ def _set_rows(array, idx, values):
     return array
 
 
-def _evaluate(problem, etas, section, root, update):
+def _evaluate(program, etas, section, root, update):
     """J at every run's eta on the same ``eval_bandits`` bandits and lifetime noise.
 
     The evaluation key is the same for every run and every evaluation, so differences between
@@ -153,7 +154,7 @@ def _evaluate(problem, etas, section, root, update):
     """
     key = jax.random.fold_in(root, 2)
     safe = np.nan_to_num(etas, nan=0.0, posinf=50.0, neginf=-50.0)
-    mean, se = mean_lifetime_reward(problem, safe, section["eval_bandits"], key)
+    mean, se = mean_lifetime_reward(program, safe, section["eval_bandits"], key)
     bad = ~np.all(np.isfinite(etas), axis=1)
     mean[bad], se[bad] = np.nan, np.nan
     return update, etas.copy(), mean, se
