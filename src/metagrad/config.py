@@ -35,6 +35,7 @@ __all__ = [
     "config_hash",
     "section",
     "config_slice",
+    "task_config",
     "CROSS_CHECKS",
 ]
 
@@ -348,6 +349,13 @@ def section(cfg: dict, experiment_name: str) -> dict:
             key=f"experiments.{experiment_name}",
         )
     return exps[experiment_name]
+
+
+def task_config(cfg: dict, sec: dict) -> dict:
+    """The task section an experiment runs on: ``cfg['tasks'][sec['task']]``."""
+    if "tasks" not in cfg:  # profiles written before the task-keyed config
+        return cfg["bandit"]
+    return cfg["tasks"][sec["task"]]
 
 
 def config_slice(cfg: dict, experiment_name: str, shared: Iterable[str] = ("seed", "bandit")) -> dict:
