@@ -4,10 +4,11 @@
     metagrad experiment NAME --profile P --out results/P/NAME/NAME.parquet
     metagrad figure NAME --profile P --tables T1.parquet [T2 ...] --out figures/P/FIG.pdf [--section EXP]
 
-``experiment`` validates the profile, imports ``metagrad.experiments.<NAME>`` and calls
-``run(cfg, section, progress) -> pandas.DataFrame`` (``cfg``: the whole validated profile,
-``section``: ``cfg['experiments'][NAME]``); it writes the table atomically and a provenance
-record next to it (``<stem>.provenance.json``).
+``experiment`` validates the profile and calls the runner of the section's ``kind``
+(``metagrad.experiments.KINDS[kind](cfg, section, NAME, progress, checkpoint_dir) ->
+pandas.DataFrame``; ``cfg``: the whole validated profile, ``section``:
+``cfg['experiments'][NAME]``); it writes the table atomically and a provenance record next to
+it (``<stem>.provenance.json``).
 
 ``figure`` imports ``metagrad.figures.<NAME>`` and calls
 ``draw(tables, cfg, section) -> (matplotlib Figure, caption)`` where ``tables`` maps each table
@@ -21,7 +22,6 @@ Exit status: 0 success, 2 bad configuration or usage (one line on stderr), 1 oth
 from __future__ import annotations
 
 import argparse
-import inspect
 import shutil
 import importlib
 import pkgutil
@@ -83,25 +83,20 @@ def cmd_experiment(args) -> int:
     cfg = load_config(args.profile, root=_root(args))
     sec = section(cfg, args.name)
     out = Path(args.out)
-    mod = _import("metagrad.experiments", args.name)
-    if not hasattr(mod, "run"):
-        raise ConfigError(f"metagrad.experiments.{args.name} has no run(cfg, section, progress) function")
+    from metagrad.experiments import KINDS
 
     import pandas as pd
 
     start_iso, t0 = prov.now_iso(), time.perf_counter()
     progress = Progress(desc=f"{args.profile}/{args.name}")
     checkpoint_dir = out.parent / "checkpoints" / out.stem
-    if "checkpoint_dir" in inspect.signature(mod.run).parameters:
-        df = mod.run(cfg, sec, progress, checkpoint_dir=checkpoint_dir)
-    else:
-        df = mod.run(cfg, sec, progress)
+    df = KINDS[sec["kind"]](cfg, sec, args.name, progress, checkpoint_dir=checkpoint_dir)
     progress.close()
     wall = time.perf_counter() - t0
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"metagrad.experiments.{args.name}.run returned {type(df).__name__}, expected a pandas DataFrame")
+        raise TypeError(f"experiment kind {sec['kind']!r} returned {type(df).__name__}, expected a pandas DataFrame")
     if df.empty:
-        raise ValueError(f"metagrad.experiments.{args.name}.run returned an empty table")
+        raise ValueError(f"experiment kind {sec['kind']!r} returned an empty table")
     pj = prov.provenance_path(out)
     record = prov.make_record(
         kind="experiment", name=args.name, cfg=cfg, section=sec, start_time=start_iso,

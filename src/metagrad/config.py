@@ -257,8 +257,19 @@ def _check_truncation_lengths(cfg: dict):
                                     f"and < lifetime_length ({L}); {L - 1} means no truncation")
 
 
+def _check_tasks_defined(cfg: dict):
+    """Every experiment's ``task`` must be a section of ``tasks``."""
+    tasks = cfg.get("tasks") or {}
+    for name, sec in (cfg.get("experiments") or {}).items():
+        task = sec.get("task") if isinstance(sec, dict) else None
+        if task is not None and task not in tasks:
+            key = f"experiments.{name}.task"
+            yield key, (f"{key} = {task!r} names no section of tasks; allowed: "
+                        f"{', '.join(repr(t) for t in sorted(tasks)) or '(none defined)'}")
+
+
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
-    _check_low_high, _check_split_step, _check_truncation_lengths]
+    _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined]
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,14 +364,15 @@ def section(cfg: dict, experiment_name: str) -> dict:
 
 def task_config(cfg: dict, sec: dict) -> dict:
     """The task section an experiment runs on: ``cfg['tasks'][sec['task']]``."""
-    if "tasks" not in cfg:  # profiles written before the task-keyed config
-        return cfg["bandit"]
     return cfg["tasks"][sec["task"]]
 
 
-def config_slice(cfg: dict, experiment_name: str, shared: Iterable[str] = ("seed", "bandit")) -> dict:
-    """The part of the config one experiment depends on: the ``shared`` top-level entries plus
-    ``experiments.<experiment_name>``. Used as Snakemake ``params`` (a change reruns the rule)."""
+def config_slice(cfg: dict, experiment_name: str, shared: Iterable[str] = ("seed",)) -> dict:
+    """The part of the config one experiment depends on: the ``shared`` top-level entries,
+    its task's section and ``experiments.<experiment_name>``. Used as Snakemake ``params``
+    (a change to any of these, and to nothing else, reruns the rule)."""
+    sec = section(cfg, experiment_name)
     out = {k: copy.deepcopy(cfg[k]) for k in shared if k in cfg}
-    out["experiments"] = {experiment_name: copy.deepcopy(section(cfg, experiment_name))}
+    out["tasks"] = {sec["task"]: copy.deepcopy(task_config(cfg, sec))}
+    out["experiments"] = {experiment_name: copy.deepcopy(sec)}
     return out

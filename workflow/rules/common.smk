@@ -68,11 +68,12 @@ def profile_cfg(profile):
     return _CONFIG_CACHE[profile]
 
 
-def exp_params(profile, experiment, shared=("seed", "bandit")):
-    """Canonical JSON of the config slice an experiment depends on: use it as a rule's params,
-    so changing any of these values (and nothing else) reruns the rule."""
+def exp_params(profile, experiment):
+    """Canonical JSON of the config slice an experiment depends on (seed + its task's section +
+    its own section): use it as a rule's params, so changing any of these values (and nothing
+    else) reruns the rule."""
     try:
-        return canonical_json(config_slice(profile_cfg(profile), experiment, shared))
+        return canonical_json(config_slice(profile_cfg(profile), experiment))
     except ConfigError as err:
         _fail(err)
 
@@ -99,18 +100,35 @@ def code_files(*parts):
     return [_rel(f) for f in out]
 
 
-# Code every experiment's numbers depend on (plumbing such as cli.py/io.py is left out on purpose:
-# changing how files are written must not rerun days of compute).
-CORE_CODE = ("envs", "learners", "estimators", "problems", "lifetime.py", "metrics.py",
-             "experiments/__init__.py")
+# Code every experiment's numbers depend on, named file by file (never a folder), so that a new
+# task's or estimator's files rerun nothing else. Plumbing (cli.py, io.py, provenance.py) is left
+# out on purpose: changing how files are written must not rerun days of compute.
+CORE_CODE = ("lifetime.py", "names.py", "problems/base.py", "learners/dice.py",
+             "estimators/base.py", "estimators/mg.py", "estimators/es.py", "estimators/fd.py",
+             "estimators/probes.py", "experiments/common.py")
+# a task's own files: metagrad.problems.<task> and what it builds on
+TASK_CODE = {
+    "bandit": ("envs/bandit.py", "learners/softmax_reinforce.py", "problems/bandit.py"),
+}
+# the runner of each experiment kind (metagrad.experiments.KINDS)
+KIND_CODE = {
+    "landscape": ("experiments/landscape.py",),
+    "frontier": ("experiments/frontier.py",),
+    "named_training": ("experiments/meta_training.py",),
+    "truncated_training": ("experiments/meta_training.py",),
+}
 
 
-def experiment_code(name, extra=()):
-    return code_files(f"experiments/{name}.py", *CORE_CODE, *extra)
+def experiment_code(profile, experiment):
+    """Code inputs of one experiment rule: the core, its task's files and its kind's runner."""
+    sec = profile_cfg(profile)["experiments"][experiment]
+    return code_files(*CORE_CODE, *TASK_CODE[sec["task"]], *KIND_CODE[sec["kind"]])
 
 
 def figure_code(name, extra=()):
-    return code_files(f"figures/{name}.py", "figures/style.py", "figures/__init__.py", *extra)
+    """A figure module plus the shared drawing code and vocabulary every figure uses."""
+    return code_files(f"figures/{name}.py", "figures/style.py", "figures/frontier_plot.py",
+                      "figures/captions.py", "names.py", *extra)
 
 
 def figure_outputs(stem):

@@ -4,7 +4,7 @@
 
 rule frontier_experiment:
     input:
-        code=experiment_code("{frontier}", extra=("experiments/frontier.py", "experiments/common.py")),
+        code=lambda w: experiment_code(w.profile, w.frontier),
     output:
         table="results/{profile}/{frontier}/{frontier}.parquet",
         provenance="results/{profile}/{frontier}/{frontier}.provenance.json",

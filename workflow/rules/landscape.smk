@@ -3,7 +3,7 @@
 
 rule landscape:
     input:
-        code=experiment_code("landscape"),
+        code=lambda w: experiment_code(w.profile, "landscape"),
     output:
         **table_outputs("landscape"),
     params:

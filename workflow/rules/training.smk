@@ -6,9 +6,7 @@ TRAINING_EXPERIMENTS = "trajectories|learning_curves|truncated_sgd|truncated_ada
 
 rule training_experiment:
     input:
-        code=experiment_code(
-            "{training}", extra=("experiments/meta_training.py", "experiments/common.py")
-        ),
+        code=lambda w: experiment_code(w.profile, w.training),
     output:
         table="results/{profile}/{training}/{training}.parquet",
         provenance="results/{profile}/{training}/{training}.provenance.json",

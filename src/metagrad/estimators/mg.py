@@ -1,34 +1,50 @@
 """Meta-gradient (MG) estimators: truncation, sampling correction, DiCE (spec section 3).
 
 For a window ``W`` of ``T`` consecutive steps (start uniform in ``{0, ..., L - T}``), the
-surrogate of Vuorio et al. (2022) is::
+surrogate of Vuorio et al. (2022), written with the problem's ``OuterTerms``, is::
 
-    loss = -(1/(T B)) sum_{i in W} sum_b r_{i,b} (log pi_{theta_i}(a_{i,b})
-                                                  + sum_{j in W, j < i} w(i, j) S_j)
+    loss = -(1/T) sum_{i in W} ( direct_i + sum_{j in W, j < i} w(i, j) (credit_i - baseline_j) S_j )
 
-with ``S_j = sum_b log pi_{theta_j}(a_{j,b})`` and ``w(i, j) = c * gamma_m^(i - j)``:
-coefficient mode (``gamma_m = 1``), meta-discount mode (``c = 1``); ``c = 0`` is "naive".
-The estimate is ``-grad_eta loss``. Because ``-grad loss = (1/(T B)) [sum_i dh_i +
-sum_j dS_j v_j]`` with ``v_j = sum_{i > j} w(i, j) R_i``, every (c, gamma_m) is a cheap
-reweighting of the same per-step derivatives (``lifetime_meta_terms``), so all settings run on
-the same sampled lifetimes. ``hessian="dice"`` differentiates the inner update built on DiCE's
-magic box (Foerster et al., 2018).
+(bandit: ``direct_i = (1/B) sum_b r_{i,b} log pi(a_{i,b})``, ``credit_i = R_i / B``,
+``S_j = score_j = sum_b log pi_{theta_j}(a_{j,b})``, baseline 0) with ``w(i, j) = c *
+gamma_m^(i - j)``: coefficient mode (``gamma_m = 1``), meta-discount mode (``c = 1``);
+``c = 0`` is "naive". The estimate is ``-grad_eta loss``::
 
-``make_mg_reverse`` is the literal surrogate differentiated in reverse mode: slower and O(L)
-memory, kept as an independent implementation for tests and benchmarks.
+    estimate = (1/T) [ sum_i d direct_i + sum_j d S_j v_j ],  v_j = sum_{i > j} w(i, j) (credit_i - baseline_j)
+
+so every (c, gamma_m, window) is a reweighting of one lifetime's terms, and all settings and
+both Hessian modes run on the same sampled lifetimes (paired). ``hessian="dice"``
+differentiates the inner update built on DiCE's magic box (Foerster et al., 2018).
+
+Two modes compute the same numbers (tests prove it to round-off):
+
+- ``forward``: D tangents of the learner per step (``lifetime.forward_meta_terms``); memory
+  flat in L; for small eta.
+- ``reverse``: the lifetime is recorded once, then each window is a differentiable replay
+  (``lifetime.replay_window``) pulled back with one cotangent per setting; for large eta.
+
+``mode="auto"`` picks forward for ``D <= FORWARD_MODE_MAX_META_PARAMS`` and reverse above.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+from jax.flatten_util import ravel_pytree
 
-from metagrad.estimators.base import GradientEstimator, check_range
-from metagrad.learners.softmax_reinforce import HESSIAN_MODES
-from metagrad.lifetime import MetaTerms, lifetime_keys, lifetime_meta_terms, window_mask
+from metagrad.estimators.base import Estimate, Estimator, check_range, stateless
+from metagrad.learners.dice import HESSIAN_MODES, check_hessian
+from metagrad.lifetime import (forward_meta_terms, record_lifetime, replay_window,
+                               window_mask)
+from metagrad.names import mg_code
+
+MODES = ("auto", "forward", "reverse")
+# forward mode carries D tangents of the learner per window and Hessian mode; above this D
+# the reverse replay is cheaper (measured in benchmarks/)
+FORWARD_MODE_MAX_META_PARAMS = 16
 
 
 @dataclass(frozen=True)
@@ -48,43 +64,92 @@ class MGSetting:
         check_range("truncation_length", self.truncation_length, 0, lifetime_length - 1)
         check_range("coefficient", self.coefficient, 0.0, 1.0)
         check_range("meta_discount", self.meta_discount, 0.0, 1.0)
-        if self.hessian not in HESSIAN_MODES:
-            raise ValueError(f"hessian must be one of {HESSIAN_MODES}, got {self.hessian!r}")
+        check_hessian(self.hessian)
 
     def describe(self, lifetime_length: int) -> dict:
-        if self.hessian == "dice":
-            name = "dice" if self.coefficient == 0 else "dice_correction"
-        elif self.coefficient == 0 or self.meta_discount == 0 or self.truncation_length == 0:
-            name = "naive"
-        else:
-            name = "mg"
-        return {"estimator": name, **asdict(self),
+        code = mg_code(self.coefficient, self.meta_discount, self.truncation_length,
+                       self.hessian)
+        return {"estimator": code, **asdict(self),
                 "untruncated": self.window_length == lifetime_length}
 
 
-def correction_weights(meta_discounts, lifetime_length: int) -> np.ndarray:
+def choose_mode(mode: str, num_meta_params: int) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode == "auto":
+        return "forward" if num_meta_params <= FORWARD_MODE_MAX_META_PARAMS else "reverse"
+    return mode
+
+
+class MGStructure(NamedTuple):
+    """The static part of S settings: Hessian modes, and which Hessian mode, window and
+    meta-discount each setting uses; ``replay_lengths[w]`` bounds window w (reverse mode)."""
+
+    hessians: tuple[str, ...]
+    hessian_index: tuple[int, ...]
+    window_index: tuple[int, ...]
+    discount_index: tuple[int, ...]
+    replay_lengths: tuple[int, ...]
+
+
+class MGValues(NamedTuple):
+    """The traceable part: window lengths ``[W]``, meta-discounts ``[G]``, coefficients ``[S]``."""
+
+    window_lengths: jax.Array
+    meta_discounts: jax.Array
+    coefficients: jax.Array
+
+
+def mg_structure(settings, lifetime_length: int) -> tuple[MGStructure, MGValues]:
+    """Structure and (constant) values of validated settings; windows are the distinct
+    window lengths, so settings with one truncation length share one window."""
+    for setting in settings:
+        setting.validate(lifetime_length)
+    windows = sorted({s.window_length for s in settings})
+    hessians = tuple(h for h in HESSIAN_MODES if any(s.hessian == h for s in settings))
+    discounts = sorted({s.meta_discount for s in settings})
+    structure = MGStructure(
+        hessians=hessians,
+        hessian_index=tuple(hessians.index(s.hessian) for s in settings),
+        window_index=tuple(windows.index(s.window_length) for s in settings),
+        discount_index=tuple(discounts.index(s.meta_discount) for s in settings),
+        replay_lengths=tuple(windows))
+    values = MGValues(jnp.asarray(windows, jnp.int32), jnp.asarray(discounts, jnp.float32),
+                      jnp.asarray([s.coefficient for s in settings], jnp.float32))
+    return structure, values
+
+
+def traced_structure(hessian: str, lifetime_length: int) -> MGStructure:
+    """One setting whose window length, coefficient and meta-discount are traced ``MGValues``
+    (e.g. meta-training runs ``vmap``-ed over settings without recompiling)."""
+    check_hessian(hessian)
+    return MGStructure((hessian,), (0,), (0,), (0,), (lifetime_length,))
+
+
+def single_values(window_length, coefficient, meta_discount) -> MGValues:
+    """``MGValues`` of one setting from (possibly traced) scalars; not range-checked."""
+    return MGValues(jnp.reshape(window_length, (1,)).astype(jnp.int32),
+                    jnp.reshape(meta_discount, (1,)).astype(jnp.float32),
+                    jnp.reshape(coefficient, (1,)).astype(jnp.float32))
+
+
+def correction_weights(meta_discounts: jax.Array, lifetime_length: int) -> jax.Array:
     """``[G, L, L]`` with ``[g, i, j] = gamma_g ** (i - j)`` for ``i > j`` and 0 otherwise."""
-    steps = np.arange(lifetime_length)
+    steps = jnp.arange(lifetime_length)
     lag = steps[:, None] - steps[None, :]
-    gammas = np.asarray(meta_discounts, dtype=np.float64)[:, None, None]
-    weights = np.where(lag > 0, gammas ** np.maximum(lag, 1), 0.0)
-    return weights.astype(np.float32)
+    gammas = meta_discounts[:, None, None]
+    return jnp.where(lag > 0, gammas ** jnp.maximum(lag, 1), 0.0)
 
 
-def combine_meta_terms(terms: MetaTerms, weights: jax.Array, hessian_index, window_index,
-                       weight_index, coefficients, window_lengths, batch_size) -> jax.Array:
-    """Ascent estimates ``[S, D]`` of S settings from one lifetime's ``MetaTerms``.
-
-    Setting s uses Hessian mode ``hessian_index[s]``, window ``window_index[s]`` (of length
-    ``window_lengths[s]``), correction weights ``coefficients[s] * weights[weight_index[s]]``.
-    """
-    masked_reward = terms.total_reward[None, :] * terms.mask                    # [W, L]
-    suffix = jnp.einsum("gij,wi->gwj", weights, masked_reward)                  # [G, W, L]
-    v = coefficients[:, None] * suffix[weight_index, window_index]              # [S, L]
-    dh = terms.dh[hessian_index, window_index]                                  # [S, L, D]
-    dS = terms.dS[hessian_index, window_index]
-    total = dh.sum(axis=1) + jnp.einsum("sld,sl->sd", dS, v)
-    return total / (window_lengths[:, None] * batch_size)
+def correction_multipliers(credit, baseline, mask, weights, structure: MGStructure,
+                           values: MGValues) -> jax.Array:
+    """``v [S, L]``: ``v_s[j] = c_s sum_{i > j, i in W_s} gamma_s^(i-j) (credit_i - baseline_j)``."""
+    stacked = jnp.stack([mask * credit[None, :], mask.astype(credit.dtype)])    # [2, W, L]
+    suffix = jnp.einsum("gij,awi->agwj", weights, stacked)                      # [2, G, W, L]
+    g = jnp.asarray(structure.discount_index)
+    w = jnp.asarray(structure.window_index)
+    v = suffix[0, g, w] - baseline[None, :] * suffix[1, g, w]
+    return values.coefficients[:, None] * v
 
 
 def sample_window_starts(key, window_lengths, lifetime_length):
@@ -93,129 +158,106 @@ def sample_window_starts(key, window_lengths, lifetime_length):
     return jnp.floor(u * (lifetime_length - window_lengths + 1)).astype(jnp.int32)
 
 
-def average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample, *args):
-    """One sample: draw a task, average ``one_lifetime(key, eta, task, *args)`` over lifetimes."""
-    task_key, lives_key = jax.random.split(key)
-    task = problem.sample_task(task_key)
-    keys = jax.random.split(lives_key, lifetimes_per_sample)
-    in_axes = (0, None, None) + (None,) * len(args)
-    return jax.vmap(one_lifetime, in_axes=in_axes)(keys, eta, task, *args).mean(axis=0)
+class MGProgram(NamedTuple):
+    """The compiled-once MG computation for the settings of one ``MGStructure``.
 
-
-def make_mg(problem, settings, lifetimes_per_sample: int = 1) -> GradientEstimator:
-    """All ``settings`` (a sequence of ``MGSetting``) estimated from the same lifetimes.
-
-    One sample draws one task and averages the estimate of ``lifetimes_per_sample`` independent
-    lifetimes on it (the paper uses 2 in its frontier experiments).
+    ``at_starts(key, flat_eta, task, starts [W], values) -> (grads [S, D], objectives [S])``:
+    one lifetime with given window starts (exact enumeration calls it for every start);
+    ``sample(key, eta, values) -> Estimate``: one sample (one task, random starts, averaged
+    over ``lifetimes_per_sample`` lifetimes).
     """
-    settings = tuple(settings)
-    if not settings:
-        raise ValueError("settings must name at least one MGSetting")
+
+    mode: str
+    at_starts: Callable
+    sample: Callable
+
+
+def make_mg_program(problem, structure: MGStructure, *, mode: str = "auto",
+                    lifetimes_per_sample: int = 1) -> MGProgram:
+    """The MG program for settings of ``structure`` (forward or reverse mode, see above).
+
+    One sample draws one task and averages the estimates of ``lifetimes_per_sample``
+    independent lifetimes on it (the paper uses 2 in its frontier experiments).
+    """
     if int(lifetimes_per_sample) < 1:
         raise ValueError(f"lifetimes_per_sample must be >= 1, got {lifetimes_per_sample!r}")
     L = problem.lifetime_length
-    for setting in settings:
-        setting.validate(L)
-    window_values = sorted({s.window_length for s in settings})
-    hessians = tuple(h for h in HESSIAN_MODES if any(s.hessian == h for s in settings))
-    discounts = sorted({s.meta_discount for s in settings})
-    weights = jnp.asarray(correction_weights(discounts, L))
-    window_lengths = jnp.asarray(window_values, jnp.int32)
-    index = dict(
-        hessian_index=jnp.asarray([hessians.index(s.hessian) for s in settings]),
-        window_index=jnp.asarray([window_values.index(s.window_length) for s in settings]),
-        weight_index=jnp.asarray([discounts.index(s.meta_discount) for s in settings]),
-        coefficients=jnp.asarray([s.coefficient for s in settings], jnp.float32),
-        window_lengths=jnp.asarray([s.window_length for s in settings], jnp.float32),
-    )
+    flat_template, unravel = ravel_pytree(problem.eta_template())
+    mode = choose_mode(mode, flat_template.size)
+    h_index = jnp.asarray(structure.hessian_index)
+    w_index = jnp.asarray(structure.window_index)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for s, key in enumerate(zip(structure.hessian_index, structure.window_index)):
+        groups.setdefault(key, []).append(s)
 
-    def one_lifetime(key, eta, task):
+    def forward_lifetime(key, flat_eta, task, starts, values, weights):
+        terms = forward_meta_terms(problem, flat_eta, unravel, task, key, starts,
+                                   values.window_lengths, structure.hessians)
+        v = correction_multipliers(terms.credit, terms.baseline, terms.mask, weights,
+                                   structure, values)
+        d_direct = terms.d_direct[h_index, w_index]                             # [S, L, D]
+        d_score = terms.d_score[h_index, w_index]
+        total = d_direct.sum(axis=1) + jnp.einsum("sld,sl->sd", d_score, v)
+        return total, terms.objective, terms.mask
+
+    def reverse_lifetime(key, flat_eta, task, starts, values, weights):
+        record = record_lifetime(problem, unravel(flat_eta), task, key, starts)
+        mask = window_mask(starts, values.window_lengths, L)
+        v = correction_multipliers(record.credit, record.baseline, mask, weights, structure,
+                                   values)
+        total = jnp.zeros((len(structure.hessian_index), flat_eta.size), flat_eta.dtype)
+        for (h, w), members in groups.items():
+            length = structure.replay_lengths[w]
+
+            def replay(e, h=h, w=w, length=length):
+                return replay_window(problem, e, unravel, task, key, record, w, starts[w],
+                                     length, structure.hessians[h])
+
+            _, pullback = jax.vjp(replay, flat_eta)
+            offsets = jnp.arange(length)
+            in_window = (offsets < values.window_lengths[w]).astype(flat_eta.dtype)
+            steps = jnp.minimum(starts[w] + offsets, L - 1)
+            members = jnp.asarray(members)
+            cotangents = (jnp.broadcast_to(in_window, (members.size, length)),
+                          v[members][:, steps] * in_window[None, :])
+            (grads,) = jax.vmap(pullback)(cotangents)
+            total = total.at[members].set(grads)
+        return total, record.objective, mask
+
+    lifetime = forward_lifetime if mode == "forward" else reverse_lifetime
+
+    def at_starts(key, flat_eta, task, starts, values):
+        weights = correction_weights(values.meta_discounts, L)
+        total, objective, mask = lifetime(key, flat_eta, task, starts, values, weights)
+        lengths = values.window_lengths[w_index].astype(total.dtype)             # [S]
+        objectives = (mask[w_index] * objective[None, :]).sum(axis=1) / lengths
+        return total / lengths[:, None], objectives
+
+    def one_lifetime(key, flat_eta, task, values):
         start_key, life_key = jax.random.split(key)
-        starts = sample_window_starts(start_key, window_lengths, L)
-        terms = lifetime_meta_terms(problem, eta, task, life_key, starts, window_lengths,
-                                    hessians)
-        return combine_meta_terms(terms, weights, batch_size=problem.batch_size, **index)
+        starts = sample_window_starts(start_key, values.window_lengths, L)
+        return at_starts(life_key, flat_eta, task, starts, values)
 
-    def estimate(key, eta):
-        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample)
+    def sample(key, eta, values: MGValues) -> Estimate:
+        flat_eta = ravel_pytree(eta)[0]
+        task_key, lives_key = jax.random.split(key)
+        task = problem.sample_task(task_key)
+        keys = jax.random.split(lives_key, lifetimes_per_sample)
+        grads, objectives = jax.vmap(one_lifetime, in_axes=(0, None, None, None))(
+            keys, flat_eta, task, values)
+        return Estimate(jax.vmap(unravel)(grads.mean(axis=0)), objectives.mean(axis=0))
 
-    return GradientEstimator(tuple(s.describe(L) for s in settings), estimate)
-
-
-def mg_surrogate_loss(problem, setting: MGSetting, eta, task, key, window_start):
-    """The spec's MG surrogate for one lifetime, written out literally (reverse-mode path)."""
-    L, T = problem.lifetime_length, setting.window_length
-    env_key, step_keys = lifetime_keys(key, L)
-    theta, env_state = problem.start(env_key, task)
-    mask = window_mask(jnp.reshape(window_start, (1,)), jnp.array([T]), L)[0]
-
-    def body(carry, inputs):
-        theta, env_state = carry
-        step, step_key, in_window = inputs
-        theta = jax.tree.map(
-            lambda x: jnp.where(step == window_start, jax.lax.stop_gradient(x), x), theta)
-        eta_step = jnp.where(in_window, eta, jax.lax.stop_gradient(eta))
-        env_state, batch = problem.collect(theta, env_state, step_key)
-        S, h = problem.score_terms(theta, batch)
-        theta = problem.update(theta, batch, eta_step, step, setting.hessian)
-        return (theta, env_state), (S, h, problem.total_reward(batch))
-
-    _, (S, h, R) = jax.lax.scan(body, (theta, env_state), (jnp.arange(L), step_keys, mask))
-    w = setting.coefficient * jnp.asarray(correction_weights([setting.meta_discount], L)[0])
-    m = mask.astype(S.dtype)
-    correction = R * (w @ (m * S))                     # R_i sum_{j<i} w(i,j) S_j
-    return -jnp.sum(m * (h + correction)) / (T * problem.batch_size)
+    return MGProgram(mode, at_starts, sample)
 
 
-def make_mg_reverse(problem, setting: MGSetting, lifetimes_per_sample: int = 1):
-    """One MG setting by reverse-mode ``jax.grad`` of ``mg_surrogate_loss``.
-
-    Uses the same keys as ``make_mg``: on the same key both give the same number.
-    """
+def make_mg(problem, settings, lifetimes_per_sample: int = 1, mode: str = "auto") -> Estimator:
+    """All ``settings`` (a sequence of ``MGSetting``) estimated from the same lifetimes."""
+    settings = tuple(settings)
+    if not settings:
+        raise ValueError("settings must name at least one MGSetting")
     L = problem.lifetime_length
-    setting.validate(L)
-    window_length = jnp.asarray([setting.window_length], jnp.int32)
-
-    def one_lifetime(key, eta, task):
-        start_key, life_key = jax.random.split(key)
-        start = sample_window_starts(start_key, window_length, L)[0]
-        def loss(e):
-            return mg_surrogate_loss(problem, setting, e, task, life_key, start)
-
-        return -jax.grad(loss)(eta)
-
-    def estimate(key, eta):
-        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample)[None]
-
-    return GradientEstimator((setting.describe(L),), estimate)
-
-
-def make_mg_parametric(problem, hessian: str = "none", lifetimes_per_sample: int = 1):
-    """One MG setting whose truncation, coefficient and meta-discount are traced arguments.
-
-    ``estimate(key, eta, truncation_length, coefficient, meta_discount) -> [D]``: ``vmap`` it
-    over settings (e.g. one meta-training run per setting) without recompiling. Same numbers
-    as ``make_mg`` with that single setting on the same key. Arguments are not range-checked
-    inside the trace: validate them with ``MGSetting.validate`` first.
-    """
-    if hessian not in HESSIAN_MODES:
-        raise ValueError(f"hessian must be one of {HESSIAN_MODES}, got {hessian!r}")
-    L = problem.lifetime_length
-    lag = jnp.arange(L)[:, None] - jnp.arange(L)[None, :]
-    zero = jnp.zeros(1, jnp.int32)
-
-    def one_lifetime(key, eta, task, window_length, coefficient, meta_discount):
-        start_key, life_key = jax.random.split(key)
-        lengths = jnp.reshape(window_length, (1,)).astype(jnp.int32)
-        starts = sample_window_starts(start_key, lengths, L)
-        terms = lifetime_meta_terms(problem, eta, task, life_key, starts, lengths, (hessian,))
-        weights = jnp.where(lag > 0, meta_discount ** jnp.maximum(lag, 1), 0.0)[None]
-        return combine_meta_terms(
-            terms, weights, zero, zero, zero, jnp.reshape(coefficient, (1,)),
-            lengths.astype(jnp.float32), problem.batch_size)[0]
-
-    def estimate(key, eta, truncation_length, coefficient, meta_discount):
-        return average_over_lifetimes(problem, one_lifetime, key, eta, lifetimes_per_sample,
-                                      truncation_length + 1, coefficient, meta_discount)
-
-    return estimate
+    structure, values = mg_structure(settings, L)
+    program = make_mg_program(problem, structure, mode=mode,
+                              lifetimes_per_sample=lifetimes_per_sample)
+    rows = tuple({**s.describe(L), "mode": program.mode} for s in settings)
+    return stateless(rows, lambda key, eta: program.sample(key, eta, values))

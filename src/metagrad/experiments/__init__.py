@@ -1,1 +1,29 @@
-"""Experiments: ``run(cfg, section, progress[, checkpoint_dir]) -> tidy DataFrame``."""
+"""Experiments, one module per kind. The CLI dispatches on an experiment section's ``kind``:
+``KINDS[kind](cfg, section, name, progress, checkpoint_dir) -> tidy DataFrame``."""
+
+from __future__ import annotations
+
+
+def _landscape(*args, **kwargs):
+    from metagrad.experiments.landscape import run
+    return run(*args, **kwargs)
+
+
+def _frontier(*args, **kwargs):
+    from metagrad.experiments.frontier import run
+    return run(*args, **kwargs)
+
+
+def _named_training(*args, **kwargs):
+    from metagrad.experiments.meta_training import run_named
+    return run_named(*args, **kwargs)
+
+
+def _truncated_training(*args, **kwargs):
+    from metagrad.experiments.meta_training import run_truncated
+    return run_truncated(*args, **kwargs)
+
+
+# imported lazily, so that `metagrad validate` does not import JAX
+KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _named_training,
+         "truncated_training": _truncated_training}

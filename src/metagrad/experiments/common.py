@@ -1,7 +1,9 @@
-"""Shared pieces of the bandit experiments: problems, grids, batched sampling, checkpoints."""
+"""Shared pieces of the experiments: problems, grids, batched sampling, checkpoints."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import pickle
 from pathlib import Path
 
@@ -10,13 +12,19 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from metagrad.config import task_config
+from metagrad.estimators.base import sample_grads
+from metagrad.estimators.probes import project
 from metagrad.io import atomic_path
-from metagrad.problems.bandit import make_bandit_problem
+from metagrad.lifetime import lifetime_objectives
 
 
-def bandit_problem(cfg: dict, section: dict):
-    return make_bandit_problem(cfg["bandit"], section["lifetime_length"],
-                               section["schedule_split_step"])
+def make_problem(cfg: dict, section: dict):
+    """The problem an experiment section runs on: ``metagrad.problems.<task>.from_config``
+    with the task's section and the experiment's (a new task is a new module; nothing here
+    changes, so no other task's results rerun)."""
+    module = importlib.import_module(f"metagrad.problems.{section['task']}")
+    return module.from_config(task_config(cfg, section), section)
 
 
 def eta_grid(low: float, high: float, size: int) -> np.ndarray:
@@ -26,10 +34,14 @@ def eta_grid(low: float, high: float, size: int) -> np.ndarray:
     return np.stack([e0.ravel(), e1.ravel()], axis=1)
 
 
+def name_salt(name: str) -> int:
+    """A 31-bit salt from the WHOLE name (sha256), so names sharing a prefix get distinct keys."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little") % (2 ** 31)
+
+
 def experiment_key(cfg: dict, name: str) -> jax.Array:
     """The root key of one experiment: the profile seed folded with the experiment's name."""
-    salt = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "little") % (2 ** 31)
-    return jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), salt)
+    return jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), name_salt(name))
 
 
 class Checkpoint:
@@ -66,15 +78,20 @@ def setting_id(setting: dict) -> str:
 
 def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: int,
                    key: jax.Array, pairing_group: str, progress, checkpoint: Checkpoint,
-                   extra_columns: dict | None = None) -> pd.DataFrame:
+                   extra_columns: dict | None = None, probes=None) -> pd.DataFrame:
     """Batch means and variances of ``estimator`` at every eta point, in the metrics format.
 
     One compiled program evaluates ``batch_size`` samples at all points. Batch ``i`` at point
     ``p`` uses keys from ``fold_in(fold_in(key, i), p)``: points are independent, and every
-    setting at one point sees the same samples (paired within a batch).
-    Finished batches are checkpointed, so an interrupted run resumes where it stopped.
+    setting at one point sees the same samples (paired within a batch). With ``probes``
+    (``[K, D]``, see ``estimators.probes``) the table holds projections on them; without, the
+    D coordinates. Finished batches are checkpointed, so an interrupted run resumes.
     """
-    program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None))))
+    def one(k, eta):
+        flat = sample_grads(estimator, k, eta)                      # [S, D]
+        return flat if probes is None else project(flat, probes)
+
+    program = jax.jit(jax.vmap(jax.vmap(one, in_axes=(0, None))))
     etas_device = jnp.asarray(etas)
     points = jnp.arange(len(etas))
     done = checkpoint.load([])
@@ -85,7 +102,7 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
         batch_key = jax.random.fold_in(key, batch)
         keys = jax.vmap(lambda p: jax.random.split(jax.random.fold_in(batch_key, p),
                                                    batch_size))(points)        # [P, N]
-        grads = np.asarray(program(keys, etas_device), np.float64)   # [P, N, S, D]
+        grads = np.asarray(program(keys, etas_device), np.float64)   # [P, N, S, K]
         done.append((grads.mean(axis=1), grads.var(axis=1, ddof=1)))
         checkpoint.save(done)
         progress.update(1)
@@ -94,22 +111,25 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
 
 
 def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None):
-    means = np.stack([m for m, _ in batches])       # [batches, P, S, D]
+    """Tidy rows (batch, point, setting): ``mean_k``/``var_k`` per probe k, ``eta_d`` per
+    coordinate, and ``num_meta_params`` (D) / ``num_probes`` (K) for the trace rescaling."""
+    means = np.stack([m for m, _ in batches])       # [batches, P, S, K]
     variances = np.stack([v for _, v in batches])
-    num_batches, num_points, num_settings, num_params = means.shape
+    num_batches, num_points, num_settings, num_probes = means.shape
     b, p, s = np.meshgrid(np.arange(num_batches), np.arange(num_points),
                           np.arange(num_settings), indexing="ij")
     b, p, s = b.ravel(), p.ravel(), s.ravel()
-    table = {
-        "eta_index": p, "eta_0": etas[p, 0], "eta_1": etas[p, 1],
-        "setting_id": np.array([setting_id(x) for x in settings])[s],
-    }
+    table = {"eta_index": p}
+    for d in range(etas.shape[1]):
+        table[f"eta_{d}"] = etas[p, d]
+    table["setting_id"] = np.array([setting_id(x) for x in settings])[s]
     defaults = {"estimator": "", "truncation_length": -1, "coefficient": np.nan,
                 "meta_discount": np.nan, "hessian": "none"}
     for column, default in defaults.items():
         table[column] = np.array([x.get(column, default) for x in settings], dtype=object)[s]
-    table.update({"pairing_group": pairing_group, "batch": b, "num_samples": batch_size})
-    for d in range(num_params):
+    table.update({"pairing_group": pairing_group, "batch": b, "num_samples": batch_size,
+                  "num_meta_params": etas.shape[1], "num_probes": num_probes})
+    for d in range(num_probes):
         table[f"mean_{d}"] = means[..., d].ravel()
         table[f"var_{d}"] = variances[..., d].ravel()
     frame = pd.DataFrame(table)
@@ -122,13 +142,13 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
 
 
 def lifetime_mean_program(problem):
-    """Jitted ``(keys [N], etas [P, D]) -> [P, N]``: mean reward per pull of one lifetime on a
-    fresh bandit per key; every point sees the same keys (common random numbers)."""
-    from metagrad.lifetime import lifetime_rewards
+    """Jitted ``(keys [N], etas [P, D]) -> [P, N]``: the mean objective (bandit: reward per
+    pull) of one lifetime on a fresh task per key; every point sees the same keys (common
+    random numbers)."""
 
     def one(key, eta):
         task_key, life_key = jax.random.split(key)
-        return lifetime_rewards(problem, eta, problem.sample_task(task_key), life_key).mean()
+        return lifetime_objectives(problem, eta, problem.sample_task(task_key), life_key).mean()
 
     return jax.jit(jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(None, 0)))
 

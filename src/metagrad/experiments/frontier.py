@@ -12,7 +12,7 @@ import jax
 import pandas as pd
 
 from metagrad.estimators import MGSetting, make_es, make_fd, make_mg
-from metagrad.experiments.common import (Checkpoint, bandit_problem, eta_grid, experiment_key,
+from metagrad.experiments.common import (Checkpoint, eta_grid, experiment_key, make_problem,
                                          sample_batches)
 
 
@@ -26,8 +26,8 @@ def mg_settings(section: dict, lifetime_length: int) -> list[MGSetting]:
     return settings
 
 
-def run_frontier(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
-    problem = bandit_problem(cfg, section)
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+    problem = make_problem(cfg, section)
     L = problem.lifetime_length
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
     root = experiment_key(cfg, name)

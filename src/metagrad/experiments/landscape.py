@@ -6,19 +6,19 @@ import jax
 import numpy as np
 import pandas as pd
 
-from metagrad.experiments.common import (Checkpoint, bandit_problem, eta_grid, experiment_key,
-                                         lifetime_mean_program)
+from metagrad.experiments.common import (Checkpoint, eta_grid, experiment_key,
+                                         lifetime_mean_program, make_problem)
 
 
-def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame:
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> pd.DataFrame:
     """Mean reward per pull at every grid point: iterations x bandits x seeds lifetimes each.
 
-    One row per (grid point, seed); each seed's mean is over ``num_iterations * num_bandits``
-    independent bandits, and its s.e. is from those lifetimes. Every grid point sees the same
-    bandits and noise (common random numbers), so the surface is smooth and differences between
-    neighbouring points, which locate the maximum, are paired.
+    One row per (grid point, seed, iteration): the mean over that iteration's ``num_bandits``
+    independent bandits and its s.e. Every grid point sees the same bandits and noise (common
+    random numbers), so the surface is smooth and differences between points, which locate
+    the maximum, are paired batch by batch over (seed, iteration).
     """
-    problem = bandit_problem(cfg, section)
+    problem = make_problem(cfg, section)
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
     n_bandits, n_iter, n_seeds = (section["num_bandits"], section["num_iterations"],
                                   section["num_seeds"])
@@ -28,7 +28,7 @@ def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame
     done = checkpoint.load({})
     progress.set_total(n_seeds * n_iter)
     progress.update(len(done))
-    root = experiment_key(cfg, "landscape")
+    root = experiment_key(cfg, name)
     for seed in range(n_seeds):
         for it in range(n_iter):
             if (seed, it) in done:
@@ -39,13 +39,11 @@ def run(cfg: dict, section: dict, progress, checkpoint_dir=None) -> pd.DataFrame
             checkpoint.save(done)
             progress.update(1)
     rows = []
-    for seed in range(n_seeds):
-        total = sum(done[(seed, it)][0] for it in range(n_iter))
-        total_sq = sum(done[(seed, it)][1] for it in range(n_iter))
-        n = n_iter * n_bandits
-        mean = total / n
-        var = (total_sq - n * mean ** 2) / (n - 1)
+    for (seed, it), (total, total_sq) in sorted(done.items()):
+        mean = total / n_bandits
+        var = (total_sq - n_bandits * mean ** 2) / (n_bandits - 1)
         rows.append(pd.DataFrame({
-            "eta_0": etas[:, 0], "eta_1": etas[:, 1], "seed": seed, "mean_reward": mean,
-            "mean_reward_se": np.sqrt(np.maximum(var, 0) / n), "num_lifetimes": n}))
+            "eta_0": etas[:, 0], "eta_1": etas[:, 1], "seed": seed, "iteration": it,
+            "mean_reward": mean, "mean_reward_se": np.sqrt(np.maximum(var, 0) / n_bandits),
+            "num_lifetimes": n_bandits}))
     return pd.concat(rows, ignore_index=True)

@@ -21,12 +21,13 @@ import numpy as np
 import optax
 import pandas as pd
 
-from metagrad.estimators import MGSetting, make_fd
-from metagrad.estimators.mg import make_mg_parametric
-from metagrad.experiments.common import (Checkpoint, bandit_problem, experiment_key,
-                                         lifetime_mean_program, mean_lifetime_reward)
+from metagrad.estimators import MGSetting, make_fd, make_mg_program, sample_grads
+from metagrad.estimators.mg import single_values, traced_structure
+from metagrad.experiments.common import (Checkpoint, experiment_key, lifetime_mean_program,
+                                         make_problem, mean_lifetime_reward)
+from metagrad.names import mg_code
 
-# named estimators of the learning-curve figures: (kind, hessian, coefficient)
+# named estimators of the learning-curve figures (names.py codes): (kind, hessian, coefficient)
 NAMED_ESTIMATORS = {
     "fd": ("fd", "none", 0.0),
     "naive": ("mg", "none", 0.0),
@@ -63,11 +64,18 @@ def make_optimizer(name: str) -> optax.GradientTransformation:
 
 
 def _gradient_fn(problem, kind, hessian, fd_epsilon):
+    """``(key, eta, run_params) -> [D]`` for one run; MG settings are traced (one program)."""
     if kind == "fd":  # Gumbel-max common random numbers: 3-5x less FD variance
         fd = make_fd(problem.with_action_sampler("gumbel"), fd_epsilon)
-        return lambda key, eta, run: fd.estimate(key, eta)[0]
-    mg = make_mg_parametric(problem, hessian, lifetimes_per_sample=1)
-    return lambda key, eta, run: mg(key, eta, run[0], run[1], run[2])
+        return lambda key, eta, run: sample_grads(fd, key, eta)[0]
+    program = make_mg_program(problem, traced_structure(hessian, problem.lifetime_length))
+
+    def mg(key, eta, run):
+        truncation_length, coefficient, meta_discount = run
+        values = single_values(truncation_length + 1, coefficient, meta_discount)
+        return program.sample(key, eta, values).grad[0]
+
+    return mg
 
 
 def _chunk_program(problem, kind, hessian, section, optimizer):
@@ -91,7 +99,7 @@ def _chunk_program(problem, kind, hessian, section, optimizer):
 
 def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], progress,
                       checkpoint_dir=None) -> pd.DataFrame:
-    problem = bandit_problem(cfg, section)
+    problem = make_problem(cfg, section)
     L = problem.lifetime_length
     for run in runs:
         if run.estimator != "fd":
@@ -194,7 +202,24 @@ def truncated_runs(section: dict) -> list[Run]:
     runs = []
     for t, rate in zip(section["truncation_lengths"], section["learning_rates"]):
         for c, seed in itertools.product(section["coefficients"], range(section["num_seeds"])):
-            estimator = "naive" if c == 0 else "mg"
+            estimator = mg_code(c, 1.0, t)
             runs.append(Run(estimator, t, c, 1.0, rate, *map(float, section["eta_start"]), 0,
                             seed))
     return runs
+
+
+def run_named(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+    """Kind ``named_training`` (figures 2 and 3): the named estimators, untruncated, from each
+    start in ``start_values`` x ``start_values`` or from ``eta_start``."""
+    if "start_values" in section:
+        starts = [(a, b) for a in section["start_values"] for b in section["start_values"]]
+    else:
+        starts = [section["eta_start"]]
+    runs = named_runs(section, section["lifetime_length"], starts)
+    return run_meta_training(cfg, section, name, runs, progress, checkpoint_dir)
+
+
+def run_truncated(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+    """Kind ``truncated_training`` (figures 6 and 7): truncation x coefficient from eta_start."""
+    return run_meta_training(cfg, section, name, truncated_runs(section), progress,
+                             checkpoint_dir)

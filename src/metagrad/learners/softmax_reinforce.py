@@ -12,13 +12,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-HESSIAN_MODES = ("none", "dice")
+from metagrad.learners.dice import HESSIAN_MODES, magic_box  # noqa: F401 (re-exported)
+
 ACTION_SAMPLERS = ("gumbel", "inverse_cdf")
-
-
-def magic_box(x: jax.Array) -> jax.Array:
-    """DiCE's magic box: evaluates to 1, differentiates to ``d x``."""
-    return jnp.exp(x - jax.lax.stop_gradient(x))
 
 
 class SoftmaxReinforce:

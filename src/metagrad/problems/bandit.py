@@ -2,7 +2,14 @@
 
 ``eta in R^2``: ``alpha_t = softplus(eta_0)`` for ``t < schedule_split_step`` and
 ``softplus(eta_1)`` afterwards (the paper splits at ``floor(L/4) = 7`` for ``L = 30`` and at
-``floor(L/10) = 8`` for ``L = 80``).
+``floor(L/10) = 8`` for ``L = 80``). The learner is the softmax logits ``theta``, starting at 0
+whatever eta is. Outer terms per step: ``objective = R_t / B`` (mean reward per pull),
+``direct = (1/B) sum_b r_b log pi(a_b)``, ``score = sum_b log pi(a_b)``, credit = objective.
+
+``correction_baseline="expected_reward"`` (ours, spec section 4) subtracts
+``J_step(theta_j) = sum_k pi_{theta_j}(k) mu_k`` per pull from every later credit in the
+correction of ``S_j``: a function of ``theta_j`` (the history before step j) only, so every
+estimator keeps its expectation (proven by enumeration in the tests).
 """
 
 from __future__ import annotations
@@ -13,37 +20,49 @@ import jax
 import jax.numpy as jnp
 
 from metagrad.envs.bandit import BanditEnv
-from metagrad.learners.softmax_reinforce import HESSIAN_MODES, SoftmaxReinforce
+from metagrad.learners.dice import check_hessian
+from metagrad.learners.softmax_reinforce import SoftmaxReinforce
+from metagrad.problems.base import OuterTerms
+
+CORRECTION_BASELINES = ("none", "expected_reward")
 
 
 class BanditBatch(NamedTuple):
-    actions: jax.Array   # int [B]
-    rewards: jax.Array   # float [B]
+    actions: jax.Array      # int [B]
+    rewards: jax.Array      # float [B]
+    arm_means: jax.Array    # float [K], the task (known in simulation; used by baselines only)
 
 
 class BanditLearningRateProblem:
     """Bandit task distribution + softmax REINFORCE + two-piece learning-rate schedule."""
 
-    num_meta_params = 2
-
     def __init__(self, env: BanditEnv, lifetime_length: int, schedule_split_step: int,
-                 action_sampler: str = "gumbel"):
+                 action_sampler: str = "gumbel", correction_baseline: str = "none"):
         if int(lifetime_length) < 1:
             raise ValueError(f"lifetime_length must be an integer >= 1, got {lifetime_length!r}")
         if not 0 <= int(schedule_split_step) <= int(lifetime_length):
             raise ValueError(
                 f"schedule_split_step must be in [0, lifetime_length={lifetime_length}], "
                 f"got {schedule_split_step!r}")
+        if correction_baseline not in CORRECTION_BASELINES:
+            raise ValueError(f"correction_baseline must be one of {CORRECTION_BASELINES}, "
+                             f"got {correction_baseline!r}")
         self.env = env
         self.learner = SoftmaxReinforce(env.num_arms, env.batch_size, action_sampler)
         self.lifetime_length = int(lifetime_length)
         self.schedule_split_step = int(schedule_split_step)
         self.batch_size = env.batch_size
+        self.action_sampler = action_sampler
+        self.correction_baseline = correction_baseline
 
     def with_action_sampler(self, action_sampler: str) -> "BanditLearningRateProblem":
         """The same problem drawing actions with another sampler (same distribution)."""
         return BanditLearningRateProblem(self.env, self.lifetime_length,
-                                         self.schedule_split_step, action_sampler)
+                                         self.schedule_split_step, action_sampler,
+                                         self.correction_baseline)
+
+    def eta_template(self):
+        return jnp.zeros((2,), jnp.float32)
 
     def learning_rate(self, eta: jax.Array, step: jax.Array) -> jax.Array:
         return jax.nn.softplus(jnp.where(step < self.schedule_split_step, eta[0], eta[1]))
@@ -51,32 +70,43 @@ class BanditLearningRateProblem:
     def sample_task(self, key):
         return self.env.sample_task(key)
 
-    def start(self, key, task):
+    def start(self, key, task, eta):
         return self.learner.init(), self.env.reset_task(key, task)
 
     def collect(self, theta, env_state, key):
         actions = self.learner.sample(jax.lax.stop_gradient(theta), key)
         env_state = self.env.step(env_state, actions)
-        return env_state, BanditBatch(actions, env_state.reward)
-
-    def score_terms(self, theta, batch):
-        logp = self.learner.log_prob(theta, batch.actions)
-        return jnp.sum(logp), jnp.sum(batch.rewards * logp)
-
-    def total_reward(self, batch):
-        return jnp.sum(batch.rewards)
+        return env_state, BanditBatch(actions, env_state.reward, env_state.info["arm_means"])
 
     def update(self, theta, batch, eta, step, hessian="none"):
-        if hessian not in HESSIAN_MODES:
-            raise ValueError(f"hessian must be one of {HESSIAN_MODES}, got {hessian!r}")
+        check_hessian(hessian)
         return self.learner.update(theta, batch.actions, batch.rewards,
                                    self.learning_rate(eta, step), hessian)
 
+    def outer_terms(self, theta, batch):
+        logp = self.learner.log_prob(theta, batch.actions)
+        objective = jnp.sum(batch.rewards) / self.batch_size
+        if self.correction_baseline == "expected_reward":
+            probs = jax.nn.softmax(jax.lax.stop_gradient(theta))
+            baseline = jnp.dot(probs, batch.arm_means)
+        else:
+            baseline = jnp.zeros_like(objective)
+        return OuterTerms(objective=objective,
+                          direct=jnp.sum(batch.rewards * logp) / self.batch_size,
+                          score=jnp.sum(logp), credit=objective, baseline=baseline)
+
 
 def make_bandit_problem(bandit: dict, lifetime_length: int, schedule_split_step: int,
-                        **env_overrides) -> BanditLearningRateProblem:
-    """Build the problem from the config's ``bandit`` section (keys as in the schema)."""
-    settings = {**bandit, **env_overrides}
+                        **overrides) -> BanditLearningRateProblem:
+    """Build the problem from the config's ``tasks.bandit`` section (keys as in the schema)."""
+    settings = {**bandit, **overrides}
     action_sampler = settings.pop("action_sampler", "gumbel")
+    correction_baseline = settings.pop("correction_baseline", "none")
     env = BanditEnv(**settings)
-    return BanditLearningRateProblem(env, lifetime_length, schedule_split_step, action_sampler)
+    return BanditLearningRateProblem(env, lifetime_length, schedule_split_step, action_sampler,
+                                     correction_baseline)
+
+
+def from_config(task: dict, section: dict) -> BanditLearningRateProblem:
+    """The problem of an experiment section on the ``bandit`` task (``metagrad.problems`` API)."""
+    return make_bandit_problem(task, section["lifetime_length"], section["schedule_split_step"])

@@ -1,38 +1,67 @@
-"""The interface every meta-learning problem implements (bandit now; maze and Brax later).
+"""The interface every meta-learning problem implements (bandit, tiny MDP; maze and Brax next).
 
-A lifetime is ``lifetime_length`` inner steps. At step ``t`` the learner with parameters
-``theta_t`` collects a batch of ``batch_size`` samples, then updates ``theta_{t+1} =
-update(theta_t, batch, eta, t)``. The outer objective is the mean reward per sample over the
-lifetime. Estimators only call the methods below, so they never know which task they run on.
+A lifetime is ``lifetime_length`` inner steps. At step ``t`` the learner (a pytree of floats:
+parameters, optimiser state, ...) collects a batch with its current policy, then updates:
+``learner_{t+1} = update(learner_t, batch_t, eta, t)``. ``eta`` is a pytree of floats; the
+learner may start from it (``start`` receives ``eta``, e.g. MAML's ``theta_0 = eta``).
+
+Estimators only call the methods below, so they never know which task they run on. The
+problem normalises its own outer terms (``OuterTerms``): the outer objective J(eta) is the
+expectation of the mean over the lifetime of ``objective_t``, and every MG-family estimator is
+built from ``direct``, ``score`` and ``credit`` (see ``metagrad.estimators.mg``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import jax
 
 
+class OuterTerms(NamedTuple):
+    """What one inner step contributes to the outer loss (all scalars).
+
+    ``objective``: this step's contribution to J (e.g. mean reward per sample), not
+    differentiated. ``direct``: differentiable surrogate whose gradient is the step's own
+    score-function term (e.g. ``(1/B) sum_b r_b log pi(a_b)``). ``score``: differentiable
+    ``sum of log pi`` of the step's samples, the term the sampling correction weights.
+    ``credit``: what the correction multiplies at later steps (usually ``objective``; an
+    advantage or a conditional expectation in variants). ``baseline``: subtracted from every
+    later credit in the correction of THIS step's score; it must depend only on the history
+    before this step's samples, never on them, or the estimator becomes biased.
+    """
+
+    objective: jax.Array
+    direct: jax.Array
+    score: jax.Array
+    credit: jax.Array
+    baseline: jax.Array
+
+
 class MetaProblem(Protocol):
     lifetime_length: int   # L, inner updates per lifetime
-    batch_size: int        # B, samples per inner step (normalises the outer objective)
-    num_meta_params: int   # D, size of eta
+
+    def eta_template(self) -> Any:
+        """A pytree with eta's structure, shapes and dtypes (its values are not used)."""
 
     def sample_task(self, key: jax.Array) -> Any:
         """One task of the distribution (e.g. a bandit's arm means)."""
 
-    def start(self, key: jax.Array, task: Any) -> tuple[Any, Any]:
-        """``(theta_0, env_state)`` of a lifetime on ``task``; ``key`` drives its env noise."""
+    def start(self, key: jax.Array, task: Any, eta: Any) -> tuple[Any, Any]:
+        """``(learner_0, env_state)`` of a lifetime on ``task``; ``key`` drives its env noise."""
 
-    def collect(self, theta: Any, env_state: Any, key: jax.Array) -> tuple[Any, Any]:
-        """Sample one batch with the current policy: ``(env_state, batch)``. Not differentiated."""
+    def collect(self, learner: Any, env_state: Any, key: jax.Array) -> tuple[Any, Any]:
+        """Sample one batch with the current policy: ``(env_state, batch)``. Never
+        differentiated: implementations stop gradients on the learner and the batch."""
 
-    def score_terms(self, theta: Any, batch: Any) -> tuple[jax.Array, jax.Array]:
-        """``(S, h)``: ``S = sum_b log pi_theta(a_b)`` and ``h = sum_b r_b log pi_theta(a_b)``."""
-
-    def total_reward(self, batch: Any) -> jax.Array:
-        """``R = sum_b r_b`` of one batch (a scalar)."""
-
-    def update(self, theta: Any, batch: Any, eta: jax.Array, step: jax.Array,
+    def update(self, learner: Any, batch: Any, eta: Any, step: jax.Array,
                hessian: str = "none") -> Any:
-        """``theta_{t+1}``; ``hessian="dice"`` switches the inner surrogate to DiCE."""
+        """``learner_{t+1}``; ``hessian="dice"`` builds the inner surrogate on DiCE's magic box."""
+
+    def outer_terms(self, learner: Any, batch: Any) -> OuterTerms:
+        """This step's ``OuterTerms`` (differentiable in ``learner``)."""
+
+
+def num_meta_params(problem) -> int:
+    """D: the number of scalars in eta."""
+    return sum(x.size for x in jax.tree.leaves(problem.eta_template()))

@@ -1,8 +1,0 @@
-"""Figure 3: meta-learning curves from eta = (2, 2) for the five named estimators."""
-
-from metagrad.experiments.meta_training import named_runs, run_meta_training
-
-
-def run(cfg, section, progress, checkpoint_dir=None):
-    runs = named_runs(section, section["lifetime_length"], [section["eta_start"]])
-    return run_meta_training(cfg, section, "learning_curves", runs, progress, checkpoint_dir)
