@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 
-def run(cfg, section, progress):
+def run(cfg, section, name, progress, checkpoint_dir=None):
     g = np.linspace(section["grid_low"], section["grid_high"], section["grid_size"])
     e0, e1 = np.meshgrid(g, g, indexing="ij")
     progress.set_total(e0.size)

@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from metagrad.estimators import MGSetting, make_es, make_fd, make_mg, make_mg_reverse
+from literal_surrogate import literal_estimate
+from metagrad.estimators import MGSetting, make_es, make_fd, make_mg, sample_grads
+from metagrad.estimators.mg import make_mg_program, single_values, traced_structure
 from metagrad.problems.bandit import make_bandit_problem
 
 BANDIT = dict(num_arms=5, batch_size=3, reward_noise_std=2.0, log_mean_low=-100.0,
@@ -19,8 +21,9 @@ def problem():
 
 
 def run(estimator, eta, num_samples=64, seed=0):
+    """``[N, S, D]`` samples on keys ``split(PRNGKey(seed), N)``."""
     keys = jax.random.split(jax.random.PRNGKey(seed), num_samples)
-    return np.asarray(jax.jit(jax.vmap(estimator.estimate, in_axes=(0, None)))(keys, eta))
+    return np.asarray(jax.jit(jax.vmap(lambda k: sample_grads(estimator, k, eta)))(keys))
 
 
 ETA = jnp.array([1.0, 2.0])
@@ -48,13 +51,16 @@ def test_truncation_length_one_gives_the_same_estimate_for_every_coefficient(pro
 @pytest.mark.parametrize("setting", [
     MGSetting(L - 1, 1.0), MGSetting(5, 0.6), MGSetting(L - 1, 1.0, 0.8),
     MGSetting(L - 1, 0.0, hessian="dice"), MGSetting(7, 1.0, hessian="dice")], ids=str)
-def test_forward_mode_equals_reverse_mode_of_the_literal_surrogate(problem, setting):
-    """The per-step forward-mode decomposition equals jax.grad of the spec's surrogate."""
-    forward = run(make_mg(problem, [setting], lifetimes_per_sample=2), ETA, 16)[:, 0]
-    reverse = run(make_mg_reverse(problem, setting, lifetimes_per_sample=2), ETA, 16)[:, 0]
-    scale = np.abs(reverse).max()
+def test_both_modes_equal_jax_grad_of_the_literal_surrogate(problem, setting):
+    """Forward mode and the reverse replay both equal jax.grad of the spec's surrogate."""
+    keys = jax.random.split(jax.random.PRNGKey(0), 16)
+    literal = np.asarray(jax.jit(jax.vmap(
+        lambda k: literal_estimate(problem, setting, k, ETA, 2)))(keys))
+    scale = np.abs(literal).max()
     assert scale > 0
-    np.testing.assert_allclose(forward, reverse, atol=2e-5 * scale)
+    for mode in ("forward", "reverse"):
+        got = run(make_mg(problem, [setting], lifetimes_per_sample=2, mode=mode), ETA, 16)[:, 0]
+        np.testing.assert_allclose(got, literal, atol=2e-5 * scale, err_msg=mode)
 
 
 def test_settings_in_one_estimator_are_paired_on_the_same_lifetimes(problem):
@@ -73,8 +79,8 @@ def test_jit_vmap_over_keys_and_eta_points_is_finite_and_deterministic(problem, 
     estimator = make(problem)
     etas = jnp.array([[0.5, 0.5], [2.5, 2.5], [-3.0, 10.0]])
     keys = jax.random.split(jax.random.PRNGKey(7), 8)
-    program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None)),
-                               in_axes=(None, 0)))
+    program = jax.jit(jax.vmap(jax.vmap(lambda k, e: sample_grads(estimator, k, e),
+                                        in_axes=(0, None)), in_axes=(None, 0)))
     first, second = np.asarray(program(keys, etas)), np.asarray(program(keys, etas))
     assert first.shape == (3, 8, estimator.num_settings, 2)
     assert np.all(np.isfinite(first))
@@ -103,13 +109,54 @@ def test_bad_schedule_split_names_the_parameter():
         make_bandit_problem(BANDIT, lifetime_length=10, schedule_split_step=11)
 
 
-def test_parametric_mg_equals_static_mg_on_the_same_keys(problem):
-    from metagrad.estimators.mg import make_mg_parametric
+def test_traced_settings_equal_static_settings_on_the_same_keys(problem):
+    """Meta-training's traced single-setting program (one compile for every setting) gives the
+    numbers of ``make_mg`` with static settings."""
     settings = [MGSetting(5, 0.6), MGSetting(L - 1, 1.0, 0.8), MGSetting(1, 0.0)]
     static = run(make_mg(problem, settings, 2), ETA, 16)
-    parametric = make_mg_parametric(problem, "none", 2)
+    program = make_mg_program(problem, traced_structure("none", L), lifetimes_per_sample=2)
     keys = jax.random.split(jax.random.PRNGKey(0), 16)
+
+    def one(key, t, c, g):
+        return program.sample(key, ETA, single_values(t + 1, c, g)).grad[0]
+
+    traced = jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))
     for s, setting in enumerate(settings):
-        got = jax.jit(jax.vmap(parametric, in_axes=(0, None, None, None, None)))(
-            keys, ETA, setting.truncation_length, setting.coefficient, setting.meta_discount)
+        got = traced(keys, setting.truncation_length, setting.coefficient, setting.meta_discount)
         np.testing.assert_allclose(got, static[:, s], rtol=1e-5, atol=1e-6)
+
+
+def test_coefficient_enters_linearly_on_paired_lifetimes(problem):
+    """Exact identity: est(c) = (1 - c) est(0) + c est(1) sample by sample (the correction is
+    linear in c and all settings share the lifetime); unpaired settings would break it."""
+    cs = (0.0, 0.3, 1.0)
+    for t in (5, L - 1):
+        g = run(make_mg(problem, [MGSetting(t, c) for c in cs]), ETA)
+        np.testing.assert_allclose(g[:, 1], 0.7 * g[:, 0] + 0.3 * g[:, 2], rtol=2e-5,
+                                   atol=2e-6 * np.abs(g).max())
+        assert np.abs(g[:, 2] - g[:, 0]).max() > 1e-3 * np.abs(g).max()
+
+
+def test_meta_discount_weights_match_an_independent_loop(problem):
+    """gamma_m weights: the estimate minus the naive one is sum_j dS_j sum_{i>j} gamma^(i-j) R_i
+    (/T B); check it against a loop over (i, j) written here from the forward terms."""
+    from jax.flatten_util import ravel_pytree
+    from metagrad.estimators.mg import mg_structure
+    from metagrad.lifetime import forward_meta_terms
+
+    gamma, T = 0.7, L
+    structure, values = mg_structure([MGSetting(T - 1, 1.0, gamma)], L)
+    program = make_mg_program(problem, structure)
+    task = problem.sample_task(jax.random.PRNGKey(1))
+    key = jax.random.PRNGKey(2)
+    starts = jnp.zeros(1, jnp.int32)
+    got = np.asarray(program.at_starts(key, ETA, task, starts, values)[0][0])
+    flat, unravel = ravel_pytree(problem.eta_template())
+    terms = forward_meta_terms(problem, ETA, unravel, task, key, starts, jnp.array([T]))
+    dd, ds = np.asarray(terms.d_direct[0, 0], np.float64), np.asarray(terms.d_score[0, 0], np.float64)
+    credit = np.asarray(terms.credit, np.float64)
+    expected = dd.sum(axis=0)
+    for j in range(T):
+        for i in range(j + 1, T):
+            expected = expected + ds[j] * gamma ** (i - j) * credit[i]
+    np.testing.assert_allclose(got, expected / T, rtol=1e-4, atol=1e-6)
