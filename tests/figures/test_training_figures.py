@@ -32,8 +32,10 @@ def test_trajectories():
                   "every path lies inside this window")
 
 
-def test_trajectory_panels_are_square_and_hold_every_path():
-    fig, _ = _trajectories()
+@pytest.mark.parametrize("drift", [None, {2: (0.0, 3.0)}], ids=["symmetric", "taller than wide"])
+def test_trajectory_panels_are_square_and_hold_every_path(drift):
+    fig, caption = _trajectories(drift=drift)
+    assert "every path lies inside this window" in caption
     for ax in fig.axes[:4]:
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
         assert x1 - x0 == pytest.approx(y1 - y0)
