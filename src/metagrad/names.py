@@ -72,3 +72,12 @@ def mg_code(coefficient: float, meta_discount: float, truncation_length: int,
     if hessian == "dice":
         return "dice_correction" if corrected else "dice"
     return "correction" if corrected else "naive"
+
+
+# Codes written by earlier versions of the experiments, read as their current code.
+LEGACY_CODES: dict[str, str] = {"mg": "correction"}  # MG with c > 0 or gamma_m > 0
+
+
+def canonical(code: str) -> str:
+    """The current code for ``code`` (a legacy code maps to its replacement)."""
+    return LEGACY_CODES.get(code, code)

@@ -26,17 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metagrad import names
 from metagrad.io import atomic_write_text
 
 __all__ = ["format_frontier", "format_final_performance", "format_table", "display_table",
            "to_markdown", "to_latex", "write_tables", "add_table_arguments", "main_table", "main"]
 
 BIAS_SCALE = 1e4
-ESTIMATOR_ORDER = ("fd", "naive", "mg", "correction", "dice", "dice_correction", "es", "pes")
-ESTIMATOR_NAMES = {
-    "fd": "FD", "naive": "naive", "mg": "MG", "correction": "sampling correction", "dice": "DiCE",
-    "dice_correction": "DiCE + sampling correction", "es": "ES", "pes": "PES",
-}
 
 # header per column: (markdown, LaTeX)
 HEADERS = {
@@ -55,6 +51,8 @@ HEADERS = {
     "cosine_median": ("cosine (median)", "cosine (median)"),
     "samples_per_point": ("samples / point", "samples / point"),
     "num_points": ("grid points", "grid points"),
+    "num_meta_params": ("D (meta-params)", "$D$"),
+    "num_probes": ("K (variance probes)", "$K$"),
     "learning_rate": ("lr", "lr"),
     "optimizer": ("optimizer", "optimizer"),
     "num_runs": ("runs", "runs"),
@@ -70,25 +68,26 @@ ERR_SUFFIXES = ("_err", "_grid_err", "_se")
 DIGITS = {"final_mean_reward": 4}
 # settings (not measurements): printed exactly, shortest form ("0.2", "0.005")
 PARAMETER_COLUMNS = {"truncation", "truncation_length", "coefficient", "meta_discount", "learning_rate",
-                     "samples_per_point", "num_points", "num_runs", "num_diverged", "final_updates"}
+                     "samples_per_point", "num_points", "num_runs", "num_diverged", "final_updates",
+                     "num_meta_params", "num_probes"}
 
 
 # ----------------------------------------------------------------------------------------------
 # numeric result tables
 
-def _estimator_sort_key(series: pd.Series) -> pd.Series:
-    order = {e: i for i, e in enumerate(ESTIMATOR_ORDER)}
-    return series.map(lambda e: order.get(str(e), len(order)))
-
-
 def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     keys = [k for k in keys if k in df.columns]
     if not keys:
         return df.reset_index(drop=True)
-    out = df.assign(_est_order=_estimator_sort_key(df["estimator"])) if "estimator" in df else df
+    out = df.assign(_est_order=df["estimator"].map(names.order_key)) if "estimator" in df else df
     by = (["_est_order"] if "estimator" in df else []) + [k for k in keys if k != "estimator"]
     out = out.sort_values(by, kind="mergesort", na_position="last")
     return out.drop(columns=["_est_order"], errors="ignore").reset_index(drop=True)
+
+
+def _codes(series: pd.Series) -> pd.Series:
+    """Estimator codes in the current vocabulary (legacy "mg" reads as "correction")."""
+    return series.astype(str).map(names.canonical)
 
 
 def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +103,7 @@ def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
         return agg[name].astype(float) if name in agg.columns else pd.Series(np.nan, index=agg.index)
 
     out = pd.DataFrame({
-        "estimator": agg["estimator"].astype(str),
+        "estimator": _codes(agg["estimator"]),
         "truncation": agg["truncation_length"].astype(int),
         "coefficient": col("coefficient"),
         "meta_discount": col("meta_discount"),
@@ -123,6 +122,10 @@ def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
     gm = out["meta_discount"]
     if gm.isna().all() or np.allclose(gm.dropna(), 1.0):
         out = out.drop(columns=["meta_discount"])  # no meta-discount sweep in this experiment
+    if {"num_meta_params", "num_probes"} <= set(agg.columns) and (agg["num_probes"] < agg["num_meta_params"]).any():
+        # the variance is a trace estimated from K < D probe directions (rescaled by D/K): say so
+        out["num_meta_params"] = agg["num_meta_params"].astype(int)
+        out["num_probes"] = agg["num_probes"].astype(int)
     for c in ("samples_per_point", "num_points"):
         if out[c].notna().all() and np.allclose(out[c], np.round(out[c])):
             out[c] = out[c].round().astype(int)
@@ -135,7 +138,7 @@ def format_final_performance(df: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise ValueError(f"final-performance table lacks columns {missing}; has {list(df.columns)}")
-    out = pd.DataFrame({"estimator": df["estimator"].astype(str)})
+    out = pd.DataFrame({"estimator": _codes(df["estimator"])})
     for c in ("truncation_length", "coefficient", "meta_discount", "learning_rate", "optimizer",
               "num_runs", "num_diverged", "final_updates"):
         if c in df.columns:
@@ -224,7 +227,7 @@ def display_table(table: pd.DataFrame, tex: bool = False) -> tuple[list[str], li
         for c in shown:
             v = r[c]
             if c == "estimator":
-                text = esc(ESTIMATOR_NAMES.get(str(v), str(v)))
+                text = esc(names.short_label(names.canonical(str(v))))
             elif isinstance(v, str):
                 text = esc(v)
             elif c in PARAMETER_COLUMNS:
