@@ -127,8 +127,9 @@ def experiment_code(profile, experiment):
 
 def figure_code(name, extra=()):
     """A figure module plus the shared drawing code and vocabulary every figure uses."""
-    return code_files(f"figures/{name}.py", "figures/style.py", "figures/frontier_plot.py",
-                      "figures/captions.py", "names.py", *extra)
+    return code_files(f"figures/{name}.py", "figures/__init__.py", "figures/style.py",
+                      "figures/frontier_plot.py", "figures/captions.py", "figures/inputs.py",
+                      "names.py", *extra)
 
 
 def figure_outputs(stem):
