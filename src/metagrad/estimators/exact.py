@@ -176,3 +176,43 @@ def exact_mg_mean(problem, setting: MGSetting, eta, mode: str = "auto"):
 
     estimates, log_probs = jax.lax.map(per_sequence, enum.sequences, batch_size=256)
     return jnp.sum(jnp.exp(log_probs + enum.log_noise)[:, None] * estimates, axis=0)
+
+
+def exact_windowed_gradient(problem, eta, truncation_length: int):
+    """``E_start[grad J_W]``: the gradient of the windowed objective (mean objective over a
+    uniformly placed window of ``T = truncation_length + 1`` steps) with the learner entering
+    the window and eta outside it held constant (stop-gradient). Truncated full correction
+    (c = 1) is unbiased for exactly this. Flat ``[D]``."""
+    enum = as_enumeration(problem)
+    scripted = enum.scripted
+    L, T = scripted.lifetime_length, truncation_length + 1
+
+    def windowed(e, start):
+        stopped = jax.lax.stop_gradient(e)
+
+        def one(sequence):
+            learner, state = scripted.start(None, sequence, e)
+            learner = jax.tree.map(lambda x: jnp.where(start == 0, x, jax.lax.stop_gradient(x)),
+                                   learner)
+
+            def body(carry, step):
+                learner, state = carry
+                learner = jax.tree.map(
+                    lambda x: jnp.where((step == start) & (start > 0), jax.lax.stop_gradient(x), x),
+                    learner)
+                in_window = (step >= start) & (step < start + T)
+                eta_step = jax.tree.map(lambda a, b: jnp.where(in_window, a, b), e, stopped)
+                state, batch = scripted.collect(learner, state, None)
+                terms = scripted.outer_terms(learner, batch)
+                learner = scripted.update(learner, batch, eta_step, step)
+                return (learner, state), (terms.score, terms.objective * in_window)
+
+            _, (scores, objectives) = jax.lax.scan(body, (learner, state), jnp.arange(L))
+            return scores.sum(), objectives.sum() / T
+
+        log_probs, values = jax.vmap(one)(enum.sequences)
+        return jnp.sum(jnp.exp(log_probs + enum.log_noise) * values)
+
+    starts = jnp.arange(L - T + 1)
+    grads = [ravel_pytree(jax.grad(windowed)(eta, s))[0] for s in starts]
+    return jnp.mean(jnp.stack(grads), axis=0)
