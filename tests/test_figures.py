@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from metagrad import cli  # noqa: E402
 from metagrad import tables as result_tables  # noqa: E402
 from metagrad.figures import (coefficient_vs_discount, frontier_bias, frontier_cosine,  # noqa: E402
                               learning_curves, style, trajectories, truncated_curves)
@@ -288,8 +289,8 @@ def test_table_command_line(tmp_path):
     frontier_aggregate(L=30, truncations=(1, 8, 22, 29), discounts=(0.0, 0.5, 1.0), dice=False,
                        es=False).to_parquet(src, index=False)
     out = tmp_path / "tables"
-    rc = result_tables.main(["--root", str(ROOT), "frontier_L30", "--profile", "smoke",
-                             "--input", str(src), "--out-dir", str(out)])
+    rc = cli.main(["--root", str(ROOT), "table", "frontier_L30", "--profile", "smoke",
+                   "--input", str(src), "--out-dir", str(out)])
     assert rc == 0
     assert {p.name for p in out.iterdir()} >= {"frontier_L30.csv", "frontier_L30.md", "frontier_L30.tex",
                                               "frontier_L30.provenance.json"}
