@@ -83,10 +83,10 @@ def trace_scale(df: pd.DataFrame) -> float:
     """D / K for one setting's rows: ``mean_k``/``var_k`` are projections on K orthonormal probe
     directions of a D-dimensional estimate, so the sum of the K probe variances estimates K/D of
     the trace (ARCHITECTURE.md, "Large η in tables"). Columns ``num_meta_params`` (D) and
-    ``num_probes`` (K); a missing column means K = D (scale 1)."""
+    ``num_probes`` (K); a missing column or value means K = D (scale 1)."""
     if "num_meta_params" not in df.columns or "num_probes" not in df.columns:
         return 1.0
-    ratio = (df["num_meta_params"].astype(float) / df["num_probes"].astype(float)).unique()
+    ratio = (df["num_meta_params"].astype(float) / df["num_probes"].astype(float)).fillna(1.0).unique()
     if len(ratio) != 1:
         raise ValueError(f"one setting with several num_meta_params / num_probes ratios: {ratio.tolist()}")
     return float(ratio[0])

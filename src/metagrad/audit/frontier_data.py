@@ -140,15 +140,17 @@ class Frontier:
 
     def test(self, a: str, b: str, metric: str, direction: str, label: str, sesoi=None,
              threshold=0.0, required=True) -> Test:
-        """Test of the grid-mean difference metric(a) − metric(b) (paired where they share samples);
-        of the median over points where one point carries the grid mean (heavy tail)."""
+        """Test of the grid-mean difference metric(a) − metric(b) (paired where they share samples),
+        or of the median over points where one point carries the grid mean: more than
+        ``heavy_tail_share`` of Σ|point difference| or of its sampling variance, on a grid of at
+        least ``heavy_tail_min_points`` (on fewer, one point carrying half is no sign of a tail)."""
         d = self.diff(a, b, metric)
         info = {"paired": d["paired"], "points_pos": d["num_points_positive"],
                 "points_neg": d["num_points_negative"], "points": d["num_points"],
                 "median_diff": d["median_difference"]}
         pp = d["per_point"]
         i, share = dominant_point(pp["difference"], pp["se"])
-        if d["num_points"] >= 3 and share > self.s.heavy_tail_share:
+        if d["num_points"] >= self.s.heavy_tail_min_points and share > self.s.heavy_tail_share:
             info.update(heavy_tail_share=share, grid_mean=d["difference"], grid_mean_se=d["boot_se"])
             return Test(f"median over points of {label}", d["median_difference"], d["median_boot_se"],
                         threshold, direction, sesoi, self.n(a), required=required, info=info)

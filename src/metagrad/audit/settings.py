@@ -17,7 +17,8 @@ class AuditSettings:
     bias_scale_fraction: float = 0.10   # SESOI of bias = this x naive's grid-mean bias
     variance_fraction: float = 0.10     # SESOI of a variance difference = this x the pair's mean
     tie_fraction: float = 0.05          # C5: "highest bias" up to ties of 5 % of naive's bias
-    heavy_tail_share: float = 0.50      # one grid point carrying more than this -> median test
+    heavy_tail_share: float = 0.50      # one grid point carrying more than this -> median test,
+    heavy_tail_min_points: int = 10     # on grids of at least this many points
     cosine_threshold: float = 0.90      # C7
     cosine_naive_max: float = 0.50      # C7: naive "well below"
     cosine_sesoi: float = 0.05

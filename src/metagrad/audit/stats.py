@@ -33,7 +33,7 @@ from scipy import stats
 
 from metagrad import metrics as M
 
-__all__ = ["Test", "Holm", "Family", "holm", "evaluate_family", "tests_table", "projected_sample_size",
+__all__ = ["Test", "Holm", "Family", "holm", "evaluate_family", "family_table", "projected_sample_size",
            "seed_test", "dominant_point"]
 
 
@@ -41,6 +41,8 @@ __all__ = ["Test", "Holm", "Family", "holm", "evaluate_family", "tests_table", "
 class Test:
     """One one-sided test. ``required=False``: only a significant reversal counts (fail); the
     claim does not need it to reject (e.g. C1 "no MG point significantly lower")."""
+
+    __test__ = False  # not a pytest class
 
     label: str
     estimate: float
@@ -205,7 +207,7 @@ def _result(t: Test, fam: Family, i: int) -> str:
     return out + (" (reversed at unadjusted α)" if i in fam.unadjusted_reversals else "")
 
 
-def tests_table(tests: list[Test], fam: Family) -> pd.DataFrame:
+def family_table(tests: list[Test], fam: Family) -> pd.DataFrame:
     rows = []
     for i, t in enumerate(tests):
         lo, hi = t.interval(fam.claim_level[i], fam.reverse_level[i])

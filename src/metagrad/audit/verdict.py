@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from metagrad.audit.settings import AuditSettings
-from metagrad.audit.stats import Test, evaluate_family, tests_table
+from metagrad.audit.stats import Test, evaluate_family, family_table
 
 __all__ = ["VERDICTS", "ClaimResult", "finish", "fmt"]
 
@@ -54,7 +54,7 @@ def finish(claim_id: str, tests: list[Test], s: AuditSettings, statistic: str, s
     """ClaimResult of a family: headline = the weakest required test (the reversed one on a fail),
     with its interval at the levels that decide it (see :mod:`metagrad.audit.stats`)."""
     fam = evaluate_family(tests, s.alpha, s.power)
-    table = tests_table(tests, fam)
+    table = family_table(tests, fam)
     res = ClaimResult(claim=claim_id, figure="", statement="", statistic=statistic,
                       verdict=fam.verdict, notes=list(notes), tests=table)
     if fam.weakest is not None:
@@ -91,7 +91,7 @@ def finish(claim_id: str, tests: list[Test], s: AuditSettings, statistic: str, s
         res.notes.append(
             f"Heavy tail: one grid point carries {t.info['heavy_tail_share']:.0%} of the grid mean of "
             f"'{t.label}' (rule: > {s.heavy_tail_share:.0%} of Σ|point value| or of its sampling "
-            f"variance), so that grid mean ({fmt(t.info['grid_mean'])} ± {fmt(t.info['grid_mean_se'])}) "
+            f"variance, grids of ≥ {s.heavy_tail_min_points} points), so that grid mean ({fmt(t.info['grid_mean'])} ± {fmt(t.info['grid_mean_se'])}) "
             f"says little about the grid; the test uses the median over points instead.")
     res.detail = txt
     return res

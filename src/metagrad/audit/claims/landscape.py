@@ -25,14 +25,14 @@ def near_max(land: pd.DataFrame, alpha: float) -> tuple[pd.Series, str]:
     single batch: unpaired, the evaluation standard errors combined."""
     keys = ["seed", "iteration"] if "iteration" in land.columns else ["seed"]
     piv = land.pivot_table(index=["eta_0", "eta_1"], columns=keys, values="mean_reward")
-    mean = piv.mean(1)
+    mean = piv.mean(axis=1)
     imax = mean.idxmax()
     if piv.shape[1] >= 2:
         d = piv - piv.loc[imax]
-        nb = d.notna().sum(1)
-        se = d.std(1, ddof=1) / np.sqrt(nb)
+        nb = d.notna().sum(axis=1)
+        se = d.std(axis=1, ddof=1) / np.sqrt(nb)
         crit = stats.t.isf(alpha / 2, np.maximum(nb - 1, 1))
-        near = (d.mean(1) + crit * se.fillna(0) >= 0) | (d.index == imax)
+        near = (d.mean(axis=1) + crit * se.fillna(0) >= 0) | (d.index == imax)
         return near, (f"paired over {piv.shape[1]} ({', '.join(keys)}) batches of shared bandits, "
                       f"t with {int(nb.max()) - 1} df")
     se = land.groupby(["eta_0", "eta_1"])["mean_reward_se"].first()
