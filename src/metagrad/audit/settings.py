@@ -30,6 +30,7 @@ class AuditSettings:
     landscape_argmax_tol: float = 1.5
     landscape_min_max: float = 0.05
     landscape_sesoi: float = 0.01
+    landscape_min_paired_batches: int = 5  # C12 argmax set: pair over at least this many batches
 
     @classmethod
     def from_cfg(cls, cfg: dict | None) -> "AuditSettings":

@@ -15,19 +15,27 @@ from metagrad.audit.settings import AuditSettings
 from metagrad.audit.stats import Test
 from metagrad.audit.verdict import finish, fmt
 
-__all__ = ["check_c12", "near_max"]
+__all__ = ["check_c12", "near_max", "point_means"]
 
 
-def near_max(land: pd.DataFrame, alpha: float) -> tuple[pd.Series, str]:
+def point_means(land: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Mean reward per grid point over its rows (seeds, iterations) and its standard error from
+    the rows' evaluation standard errors."""
+    g = land.groupby(["eta_0", "eta_1"])
+    return g["mean_reward"].mean(), np.sqrt(g["mean_reward_se"].apply(lambda x: float(np.sum(np.square(x))))) / g.size()
+
+
+def near_max(land: pd.DataFrame, alpha: float, min_batches: int = 5) -> tuple[pd.Series, str]:
     """Grid points not significantly below the maximum (a boolean Series over (eta_0, eta_1)) and
     how that was tested: paired differences to the argmax over the shared-bandit batches, (seed,
-    iteration) when the table has iterations, else seeds; Student t at α/2 per side. With a
-    single batch: unpaired, the evaluation standard errors combined."""
+    iteration) when the table has iterations, else seeds; Student t at α/2 per side. With fewer
+    than ``min_batches`` batches (t with < 4 df: 2 seeds give t = 12.7), unpaired: the evaluation
+    standard errors combined, conservative since shared bandits correlate the points positively."""
     keys = ["seed", "iteration"] if "iteration" in land.columns else ["seed"]
     piv = land.pivot_table(index=["eta_0", "eta_1"], columns=keys, values="mean_reward")
     mean = piv.mean(axis=1)
     imax = mean.idxmax()
-    if piv.shape[1] >= 2:
+    if piv.shape[1] >= min_batches:
         d = piv - piv.loc[imax]
         nb = d.notna().sum(axis=1)
         se = d.std(axis=1, ddof=1) / np.sqrt(nb)
@@ -35,18 +43,16 @@ def near_max(land: pd.DataFrame, alpha: float) -> tuple[pd.Series, str]:
         near = (d.mean(axis=1) + crit * se.fillna(0) >= 0) | (d.index == imax)
         return near, (f"paired over {piv.shape[1]} ({', '.join(keys)}) batches of shared bandits, "
                       f"t with {int(nb.max()) - 1} df")
-    se = land.groupby(["eta_0", "eta_1"])["mean_reward_se"].first()
+    mean, se = point_means(land)
     near = mean >= mean[imax] - stats.norm.isf(alpha / 2) * np.sqrt(se ** 2 + se[imax] ** 2)
-    return near, "unpaired (a single batch: evaluation standard errors)"
+    return near, f"unpaired: {piv.shape[1]} batches are too few to pair, evaluation standard errors combined"
 
 
 def check_c12(tables, cfg):
     s = AuditSettings.from_cfg(cfg)
     land = tables.get("landscape/landscape")
-    g = land.groupby(["eta_0", "eta_1"])
-    mean = g["mean_reward"].mean()
-    se = np.sqrt(g["mean_reward_se"].apply(lambda x: float(np.sum(np.square(x))))) / g.size()
-    n_point = float(g["num_lifetimes"].sum().median())  # lifetimes behind one point's mean
+    mean, se = point_means(land)
+    n_point = float(land.groupby(["eta_0", "eta_1"])["num_lifetimes"].sum().median())  # lifetimes behind one point's mean
     imax, imin = mean.idxmax(), mean.idxmin()
     vmax, vmin = float(mean[imax]), float(mean[imin])
     lo_b, hi_b = s.landscape_max_band
@@ -54,7 +60,7 @@ def check_c12(tables, cfg):
              for label, v, i, thr, direction in (
                  (f"max > {lo_b}", vmax, imax, lo_b, "greater"), (f"max < {hi_b}", vmax, imax, hi_b, "less"),
                  (f"min < {s.landscape_min_max}", vmin, imin, s.landscape_min_max, "less"))]
-    near, how = near_max(land, s.alpha)
+    near, how = near_max(land, s.alpha, s.landscape_min_paired_batches)
     near = near[near].index
     c0, c1 = s.landscape_argmax
     tol = s.landscape_argmax_tol
