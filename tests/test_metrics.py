@@ -105,6 +105,23 @@ def test_identical_means_have_cosine_one_and_zero_bias(truth):
     assert agg.loc[0, "cosine"] == pytest.approx(1.0, abs=1e-12)
 
 
+def test_probe_projections_rescale_the_variance_trace_only(truth):
+    """K probe projections of a D-dimensional estimate: the trace is rescaled by D/K (here
+    D = 10, K = 2); bias and cosine are unchanged, and a table without the columns has K = D."""
+    ref = reference_table(np.random.default_rng(4), truth)
+    est = tabulate(gaussian(np.random.default_rng(5), truth, 1.0, 8, 50), "mg")
+    probes = est.assign(num_meta_params=10, num_probes=2)
+    _, plain = frontier_metrics(est, ref, num_bootstrap=50, num_grid_bootstrap=100, seed=1)
+    _, scaled = frontier_metrics(probes, ref, num_bootstrap=50, num_grid_bootstrap=100, seed=1)
+    for m in ("variance", "variance_ci_low", "variance_median"):
+        assert scaled.loc[0, m] == pytest.approx(5 * plain.loc[0, m], rel=1e-12)
+    for m in ("bias_raw", "bias_corrected", "cosine"):
+        assert scaled.loc[0, m] == pytest.approx(plain.loc[0, m], rel=1e-12)
+    assert pool_batches(probes)["variance"].sum() == pytest.approx(5 * pool_batches(est)["variance"].sum())
+    d = paired_difference(pd.concat([probes, est.assign(setting_id="plain")]), ref, "mg", "plain", "variance", 50)
+    assert d["difference"] == pytest.approx(4 * plain.loc[0, "variance"], rel=1e-12)
+
+
 def test_unbiased_estimator_bias_is_noise_floor(truth):
     rng = np.random.default_rng(4)
     sigma, B, n, sigma_ref, B_ref, n_ref = 1.0, 20, 50, 1.0, 40, 100

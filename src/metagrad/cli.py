@@ -191,15 +191,97 @@ def cmd_summarize(args) -> int:
 
 
 def cmd_table(args) -> int:
-    from metagrad.tables import main_table
+    from metagrad.tables import make_table
 
-    return main_table(args)
+    cfg = load_config(args.profile, root=_root(args))
+    paths, rows = make_table(args.name, cfg, args.input, args.out_dir, rule=args.rule)
+    print(f"[{args.profile}/{args.name}] wrote {', '.join(p.name for p in paths)} ({rows} rows)", file=sys.stderr)
+    return 0
 
 
-def cmd_audit(args) -> int:
-    """``metagrad audit {run,compare,report} ...`` forwards to ``metagrad.audit.<sub>.main``."""
-    module = importlib.import_module(f"metagrad.audit.{args.audit_command}")
-    return int(module.main(list(args.rest)) or 0)
+def _audit_profile(args) -> tuple[Path, dict, Path]:
+    """(root, profile config, results folder) of ``metagrad audit run`` / ``report``."""
+    root = _root(args) or find_root()
+    cfg = load_config(args.profile, root=root)
+    return root, cfg, Path(args.results) if args.results else root / "results" / args.profile
+
+
+def cmd_audit_run(args) -> int:
+    """Claims audit; exit status 0 whatever the verdicts (they are results)."""
+    from metagrad.audit.run import run_audit
+
+    _, cfg, results = _audit_profile(args)
+    if not results.is_dir():
+        print(f"error: no results folder {results}", file=sys.stderr)
+        return 2
+    df = run_audit(results, cfg, out_dir=args.out)
+    if not args.quiet:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            print(df[["claim", "figure", "verdict", "statistic", "value", "ci_low", "ci_high"]].to_string(index=False))
+        print(f"wrote {Path(args.out) if args.out else results / 'audit'}/claims.csv and summary.md")
+    return 0
+
+
+def cmd_audit_compare(args) -> int:
+    """Exit status 0 identical (consistent), 1 different, 2 not a folder."""
+    from metagrad.audit.compare import compare_folders, comparison_lines
+
+    for f in (args.a, args.b):
+        if not Path(f).is_dir():
+            print(f"error: {f} is not a folder", file=sys.stderr)
+            return 2
+    res = compare_folders(args.a, args.b, statistical=args.statistical, k=args.k, show=args.show)
+    print("\n".join(comparison_lines(res, args.a, args.b, args.statistical, args.k)))
+    return 0 if res["consistent"] else 1
+
+
+def cmd_audit_report(args) -> int:
+    from metagrad.audit.report import build_report
+
+    root, cfg, results = _audit_profile(args)
+    figures = Path(args.figures) if args.figures else root / "figures" / args.profile
+    out = Path(args.out) if args.out else results / "report" / "index.html"
+    build_report(args.profile, results, figures, out, pngs=args.png, cfg=cfg)
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_root(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS: an absent sub-command --root must not override ``metagrad --root R``
+    p.add_argument("--root", default=argparse.SUPPRESS, help="repository root (default: found from the working directory)")
+
+
+def _add_audit_parsers(sub) -> None:
+    audit = sub.add_parser("audit", help="claims audit (run), compare two result folders (compare), HTML report (report)")
+    cmds = audit.add_subparsers(dest="audit_command", required=True)
+
+    p = cmds.add_parser("run", help="test every claim on a results folder: claims.csv, summary.md")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--results", help="results folder (default results/<profile> under the root)")
+    p.add_argument("--out", help="output folder (default <results>/audit)")
+    p.add_argument("--quiet", action="store_true")
+    _add_root(p)
+    p.set_defaults(func=cmd_audit_run)
+
+    p = cmds.add_parser("compare", help="compare two result folders table by table")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--statistical", action="store_true",
+                   help="compare per-setting means within k combined standard errors (other machine)")
+    p.add_argument("--k", type=float, default=4.0, help="tolerance in combined standard errors (default 4)")
+    p.add_argument("--show", type=int, default=5, help="differences shown per table")
+    p.set_defaults(func=cmd_audit_compare)
+
+    p = cmds.add_parser("report", help="self-contained HTML report: figures, captions, claims, provenance")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--results", help="results folder (default results/<profile>)")
+    p.add_argument("--figures", help="figures folder (default figures/<profile>)")
+    p.add_argument("--out", help="HTML file (default <results>/report/index.html)")
+    p.add_argument("--png", nargs="*", help="figure PNGs in order (default: every PNG of --figures)")
+    _add_root(p)
+    p.set_defaults(func=cmd_audit_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,17 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
     p.set_defaults(func=cmd_summarize)
 
-    from metagrad.tables import add_table_arguments
-
     p = sub.add_parser("table", help="format a summary table as CSV, Markdown and LaTeX")
-    add_table_arguments(p)
+    p.add_argument("name", help="table name (frontier_L80, frontier_L30, *_final, ...)")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--input", required=True, help="summary table (.parquet or .csv)")
+    p.add_argument("--out-dir", required=True, help="folder for NAME.csv, NAME.md, NAME.tex")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
     p.set_defaults(func=cmd_table)
 
-    p = sub.add_parser("audit", help="claims audit (run), compare two result folders (compare), "
-                                     "HTML report (report); arguments go to that command")
-    p.add_argument("audit_command", choices=["run", "compare", "report"])
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_audit)
+    _add_audit_parsers(sub)
     return parser
 
 

@@ -40,6 +40,9 @@ __all__ = [
     "pool_batches",
     "frontier_metrics",
     "paired_difference",
+    "joint_grid_means",
+    "trace_scale",
+    "coordinates",
     "required_sample_size",
     "verdict_from_ci",
 ]
@@ -53,7 +56,7 @@ _CHUNK_ELEMENTS = 2_000_000  # resamples × points × batches held in memory at 
 # ----------------------------------------------------------------------------- table helpers
 
 
-def _suffixes(df: pd.DataFrame, prefix: str) -> list[str]:
+def coordinates(df: pd.DataFrame, prefix: str = "mean") -> list[str]:
     """Sorted suffixes ``d`` of columns named ``{prefix}_{d}`` with integer ``d``."""
     pat = re.compile(rf"^{prefix}_(\d+)$")
     found = [m.group(1) for c in df.columns if (m := pat.match(str(c)))]
@@ -61,7 +64,7 @@ def _suffixes(df: pd.DataFrame, prefix: str) -> list[str]:
 
 
 def _dims(df: pd.DataFrame) -> list[str]:
-    dims = _suffixes(df, "mean")
+    dims = coordinates(df, "mean")
     if not dims:
         raise ValueError("no mean_<d> columns")
     missing = [f"var_{d}" for d in dims if f"var_{d}" not in df.columns]
@@ -74,6 +77,19 @@ def _dims(df: pd.DataFrame) -> list[str]:
 def _first_per(df: pd.DataFrame, by: str | list[str], cols: list[str]) -> pd.DataFrame:
     cols = [c for c in cols if c in df.columns]
     return df.groupby(by, sort=True)[cols].first()
+
+
+def trace_scale(df: pd.DataFrame) -> float:
+    """D / K for one setting's rows: ``mean_k``/``var_k`` are projections on K orthonormal probe
+    directions of a D-dimensional estimate, so the sum of the K probe variances estimates K/D of
+    the trace (ARCHITECTURE.md, "Large η in tables"). Columns ``num_meta_params`` (D) and
+    ``num_probes`` (K); a missing column or value means K = D (scale 1)."""
+    if "num_meta_params" not in df.columns or "num_probes" not in df.columns:
+        return 1.0
+    ratio = (df["num_meta_params"].astype(float) / df["num_probes"].astype(float)).fillna(1.0).unique()
+    if len(ratio) != 1:
+        raise ValueError(f"one setting with several num_meta_params / num_probes ratios: {ratio.tolist()}")
+    return float(ratio[0])
 
 
 @dataclass
@@ -153,12 +169,14 @@ def _pooled(b: _Batches, c: np.ndarray) -> dict[str, np.ndarray]:
     return {"N": N, "num_batches": nb, "mean": b.center + dm, "var": np.maximum(var, 0.0), "se2": se2}
 
 
-def _point_metrics(st: dict, ref_mean: np.ndarray, ref_se2: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-point metrics (..., P) from pooled statistics and the reference mean / se²."""
+def _point_metrics(st: dict, ref_mean: np.ndarray, ref_se2: np.ndarray,
+                   scale: float = 1.0) -> dict[str, np.ndarray]:
+    """Per-point metrics (..., P) from pooled statistics and the reference mean / se²;
+    ``scale``: :func:`trace_scale` of the setting (variance trace only)."""
     mean = st["mean"]
     bias_raw = ((mean - ref_mean) ** 2).mean(-1)
     floor = st["se2"].mean(-1) + ref_se2.mean(-1)
-    variance = st["var"].sum(-1)
+    variance = scale * st["var"].sum(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = (mean * ref_mean).sum(-1) / (np.linalg.norm(mean, axis=-1) * np.linalg.norm(ref_mean, axis=-1))
         log_variance = np.log10(variance)
@@ -200,7 +218,7 @@ def _check_points(est: pd.DataFrame, ref: pd.DataFrame, points: np.ndarray, ref_
     idx = pd.Index(ref_points).get_indexer(points)
     if (idx < 0).any():
         raise ValueError(f"reference lacks eta points {points[idx < 0].tolist()}")
-    eta_cols = [f"eta_{d}" for d in _suffixes(est, "eta") if f"eta_{d}" in ref.columns]
+    eta_cols = [f"eta_{d}" for d in coordinates(est, "eta") if f"eta_{d}" in ref.columns]
     if eta_cols:
         a = _first_per(est, "eta_index", eta_cols).reindex(points).to_numpy(float)
         b = _first_per(ref, "eta_index", eta_cols).reindex(points).to_numpy(float)
@@ -227,10 +245,11 @@ def pool_batches(df: pd.DataFrame) -> pd.DataFrame:
     ``N`` (samples), ``num_batches``, ``mean_d`` (sample-weighted mean), ``var_d`` (per-sample
     variance, ddof=1, exact by the law of total variance: identical to ``np.var(ddof=1)`` of the
     concatenated samples), ``se_d`` (batch-means standard error std(batch means, ddof=1) /
-    sqrt(num_batches); sqrt(var_d / N) with a single batch) and ``variance`` = Σ_d var_d.
+    sqrt(num_batches); sqrt(var_d / N) with a single batch) and ``variance`` = Σ_d var_d
+    (× :func:`trace_scale` for probe projections).
     """
     dims = _dims(df)
-    eta_cols = [f"eta_{d}" for d in _suffixes(df, "eta")]
+    eta_cols = [f"eta_{d}" for d in coordinates(df, "eta")]
     out = []
     for sid, g in df.groupby("setting_id", sort=True):
         g = g.assign(_key=g["batch"])
@@ -247,7 +266,7 @@ def pool_batches(df: pd.DataFrame) -> pd.DataFrame:
             rows[f"mean_{d}"] = st["mean"][:, j]
             rows[f"var_{d}"] = st["var"][:, j]
             rows[f"se_{d}"] = np.sqrt(st["se2"][:, j])
-        rows["variance"] = st["var"].sum(-1)
+        rows["variance"] = trace_scale(g) * st["var"].sum(-1)
         out.append(rows)
     return pd.concat(out, ignore_index=True)
 
@@ -264,7 +283,7 @@ def frontier_metrics(
     Per point (Vuorio et al. 2022, sec. 5.1; REPRODUCTION.md sec. 4): ``bias_raw`` =
     mean_d (ĝ_d − g*_d)²; ``noise_floor`` = mean_d se_d² + mean_d se*_d² (batch-means SEs of
     estimator and reference); ``bias_corrected`` = bias_raw − noise_floor (unbiased for the true
-    squared bias); ``variance`` = Σ_d var_d; ``log_variance`` = log10(variance); ``cosine`` =
+    squared bias); ``variance`` = Σ_d var_d (× :func:`trace_scale`); ``log_variance`` = log10(variance); ``cosine`` =
     cos(ĝ, g*); each with a 95 % batch-bootstrap interval ``{m}_ci_low`` / ``{m}_ci_high``.
 
     Returns ``(per_point, aggregate)``. ``aggregate`` has one row per setting with, for each
@@ -299,14 +318,15 @@ def frontier_metrics(
         idx = _check_points(g, ref, points, ref_points)
         b = _to_batches(g, points, _layout([g], points), dims)
         st = {key: v[0] for key, v in _pooled(b, _presence(b)).items()}
-        pm = _point_metrics(st, ref_st["mean"][0, idx], ref_st["se2"][0, idx])
+        scale = trace_scale(g)
+        pm = _point_metrics(st, ref_st["mean"][0, idx], ref_st["se2"][0, idx], scale)
 
         rng = np.random.default_rng(seeds[k + 2])
         boot = {m: [] for m in METRICS}
         done = 0
         for r in _chunks(num_bootstrap, b.n.size):
             sb = _pooled(b, _resample_counts(rng, b.nslots, b.n.shape[1], r))
-            pb = _point_metrics(sb, ref_mean_b[done : done + r][:, idx], ref_se2_b[done : done + r][:, idx])
+            pb = _point_metrics(sb, ref_mean_b[done : done + r][:, idx], ref_se2_b[done : done + r][:, idx], scale)
             for m in METRICS:
                 boot[m].append(pb[m])
             done += r
@@ -316,7 +336,7 @@ def frontier_metrics(
         meta = {c: g[c].iloc[0] for c in _META if c in g.columns}
         for col, val in meta.items():
             rows[col] = val
-        rows = rows.join(_first_per(g, "eta_index", [f"eta_{d}" for d in _suffixes(g, "eta")]), on="eta_index")
+        rows = rows.join(_first_per(g, "eta_index", [f"eta_{d}" for d in coordinates(g, "eta")]), on="eta_index")
         rows["num_samples"] = st["N"].astype(np.int64)
         rows["num_batches"] = st["num_batches"].astype(np.int64)
         rows["ref_num_samples"] = ref_st["N"][0, idx].astype(np.int64)
@@ -370,9 +390,10 @@ def paired_difference(
 
     Returns a dict: setting_a, setting_b, metric, paired, num_points, num_bootstrap,
     ``difference`` (grid mean), ``median_difference``, ``ci_low``, ``ci_high``, ``boot_se``,
+    ``median_boot_se`` (std of the resampled medians over points),
     ``num_points_positive`` / ``num_points_negative`` (points whose interval lies entirely above
     / below 0) and ``per_point`` (DataFrame: eta_index, eta coordinates, value_a, value_b,
-    difference, ci_low, ci_high).
+    difference, ci_low, ci_high, se: the std of the point's resampled differences).
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -396,11 +417,13 @@ def paired_difference(
         ba = _to_batches(ga, points, _layout([ga], points), dims)
         bb = _to_batches(gb, points, _layout([gb], points), dims)
 
-    def metric_of(b, c, rst):
-        return _point_metrics(_pooled(b, c), rst["mean"], rst["se2"])[metric]
+    scale_a, scale_b = trace_scale(ga), trace_scale(gb)
+
+    def metric_of(b, c, rst, scale):
+        return _point_metrics(_pooled(b, c), rst["mean"], rst["se2"], scale)[metric]
 
     rst = _pooled(rb, _presence(rb))
-    va, vb = metric_of(ba, _presence(ba), rst)[0], metric_of(bb, _presence(bb), rst)[0]
+    va, vb = metric_of(ba, _presence(ba), rst, scale_a)[0], metric_of(bb, _presence(bb), rst, scale_b)[0]
     diff = va - vb
 
     s_ref, s_a, s_b = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
@@ -410,15 +433,16 @@ def paired_difference(
         rs = _pooled(rb, _resample_counts(s_ref, rb.nslots, rb.n.shape[1], r))
         ca = _resample_counts(s_a, ba.nslots, ba.n.shape[1], r)
         cb = ca if paired else _resample_counts(s_b, bb.nslots, bb.n.shape[1], r)
-        boot.append(metric_of(ba, ca, rs) - metric_of(bb, cb, rs))
+        boot.append(metric_of(ba, ca, rs, scale_a) - metric_of(bb, cb, rs, scale_b))
     boot = np.concatenate(boot)
 
     lo_p, hi_p = _interval(diff, boot)
     lo, hi = _interval(diff.mean(), boot.mean(1))
     per_point = pd.DataFrame({"eta_index": points})
-    per_point = per_point.join(_first_per(ga, "eta_index", [f"eta_{d}" for d in _suffixes(ga, "eta")]), on="eta_index")
+    per_point = per_point.join(_first_per(ga, "eta_index", [f"eta_{d}" for d in coordinates(ga, "eta")]), on="eta_index")
     per_point["value_a"], per_point["value_b"], per_point["difference"] = va, vb, diff
     per_point["ci_low"], per_point["ci_high"] = lo_p, hi_p
+    per_point["se"] = boot.std(0, ddof=1)
     return {
         "setting_a": setting_a,
         "setting_b": setting_b,
@@ -431,10 +455,51 @@ def paired_difference(
         "ci_low": float(lo),
         "ci_high": float(hi),
         "boot_se": float(boot.mean(1).std(ddof=1)),
+        "median_boot_se": float(np.median(boot, 1).std(ddof=1)),
         "num_points_positive": int((lo_p > 0).sum()),
         "num_points_negative": int((hi_p < 0).sum()),
         "per_point": per_point,
     }
+
+
+def joint_grid_means(
+    estimates: pd.DataFrame,
+    reference: pd.DataFrame,
+    settings: list[str],
+    metrics: tuple[str, ...],
+    num_bootstrap: int = 1000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grid means of ``metrics`` for ``settings`` of one pairing group, with a JOINT bootstrap.
+
+    Every replicate draws the same batch resample for all settings (they share samples) and one
+    reference resample, so functions of several settings (e.g. a point's distance to a curve
+    through the others) get an honest paired spread. Returns ``(point, boot)`` of shapes
+    (S, M) and (num_bootstrap, S, M), S = len(settings), M = len(metrics).
+    """
+    dims = _dims(estimates)
+    ref, ref_points = _prepare_reference(reference, dims)
+    frames = [_setting_rows(estimates, k) for k in settings]
+    scales = [trace_scale(g) for g in frames]
+    points = np.sort(frames[0]["eta_index"].unique())
+    lay = _layout(frames, points)
+    bs = [_to_batches(g, points, lay, dims) for g in frames]
+    idx = _check_points(frames[0], ref, points, ref_points)
+    rb = _to_batches(ref, ref_points, _layout([ref], ref_points), dims)
+    rst = _pooled(rb, _presence(rb))
+
+    def grid_means(b, counts, rs, scale):  # (..., M)
+        pm = _point_metrics(_pooled(b, counts), rs["mean"][:, idx], rs["se2"][:, idx], scale)
+        return np.stack([pm[m].mean(-1) for m in metrics], -1)
+
+    point = np.stack([grid_means(b, _presence(b), rst, sc)[0] for b, sc in zip(bs, scales)])
+    s_ref, s_est = (np.random.default_rng(x) for x in np.random.SeedSequence(seed).spawn(2))
+    boots = []
+    for r in _chunks(num_bootstrap, max(rb.n.size, bs[0].n.size) * len(bs)):
+        rs = _pooled(rb, _resample_counts(s_ref, rb.nslots, rb.n.shape[1], r))
+        c = _resample_counts(s_est, bs[0].nslots, bs[0].n.shape[1], r)
+        boots.append(np.stack([grid_means(b, c, rs, sc) for b, sc in zip(bs, scales)], 1))
+    return point, np.concatenate(boots)
 
 
 def required_sample_size(effect: float, se_now: float, n_now: int, z: float = 2.0) -> int:

@@ -1,8 +1,7 @@
 """Result tables as CSV, Markdown and LaTeX (issue 4: the frontier numbers and final
 learning-curve performance).
 
-    python -m metagrad.tables NAME --profile P --input IN.parquet --out-dir DIR
-    metagrad table NAME --profile P --input IN.parquet --out-dir DIR      (via metagrad.cli)
+    metagrad table NAME --profile P --input IN.parquet --out-dir DIR      (metagrad.cli)
 
 ``NAME`` chooses the formatter: ``frontier_*`` reads a ``frontier_aggregate`` table (from
 :mod:`metagrad.summaries.frontier`), ``*_final`` a ``final_performance`` table (from
@@ -18,9 +17,7 @@ with ``X_err`` (or ``X_grid_err``, ``X_se``) is shown as "X +- err"; with ``X_ci
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import time
 from pathlib import Path
 import numpy as np
@@ -30,7 +27,7 @@ from metagrad import names
 from metagrad.io import atomic_write_text
 
 __all__ = ["format_frontier", "format_final_performance", "format_table", "display_table",
-           "to_markdown", "to_latex", "write_tables", "add_table_arguments", "main_table", "main"]
+           "to_markdown", "to_latex", "write_tables", "make_table"]
 
 BIAS_SCALE = 1e4
 
@@ -310,55 +307,20 @@ def write_tables(name: str, table: pd.DataFrame, out_dir: Path) -> list[Path]:
     return [csv, md, tex]
 
 
-# ----------------------------------------------------------------------------------------------
-# command line
-
-def add_table_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("name", help="table name (frontier_L80, frontier_L30, *_final, ...)")
-    p.add_argument("--profile", required=True)
-    p.add_argument("--input", required=True, help="summary table (.parquet or .csv)")
-    p.add_argument("--out-dir", required=True, help="folder for NAME.csv, NAME.md, NAME.tex")
-    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
-    return p
-
-
-def main_table(args) -> int:
-    """Run the ``table`` command for parsed ``args`` (name, profile, input, out_dir[, root, rule])."""
+def make_table(name: str, cfg: dict, input_path, out_dir, rule: str | None = None) -> tuple[list[Path], int]:
+    """Format the summary table ``input_path`` as NAME (:func:`format_table`), write it with
+    :func:`write_tables` and a provenance record ``NAME.provenance.json``; (paths, rows)."""
     from metagrad import provenance as prov
-    from metagrad.config import load_config
     from metagrad.io import read_table
 
-    root = Path(args.root) if getattr(args, "root", None) else None
-    cfg = load_config(args.profile, root=root)
     start_iso, t0 = prov.now_iso(), time.perf_counter()
-    df = read_table(args.input)
-    table = format_table(args.name, df)
-    paths = write_tables(args.name, table, Path(args.out_dir))
-    pj = Path(args.out_dir) / f"{args.name}.provenance.json"
+    table = format_table(name, read_table(input_path))
+    paths = write_tables(name, table, Path(out_dir))
+    pj = Path(out_dir) / f"{name}.provenance.json"
     record = prov.make_record(
-        kind="table", name=args.name, cfg=cfg, section=None, start_time=start_iso,
+        kind="table", name=name, cfg=cfg, section=None, start_time=start_iso,
         end_time=prov.now_iso(), wall_seconds=time.perf_counter() - t0,
-        outputs=[str(p) for p in paths] + [str(pj)], inputs=[str(args.input)], import_jax=False,
-        extra={**({"rule": args.rule} if getattr(args, "rule", None) else {}), "num_rows": int(len(table))})
+        outputs=[str(p) for p in paths] + [str(pj)], inputs=[str(input_path)], import_jax=False,
+        extra={**({"rule": rule} if rule else {}), "num_rows": int(len(table))})
     prov.write_record(pj, record)
-    print(f"[{args.profile}/{args.name}] wrote {', '.join(p.name for p in paths)} ({len(table)} rows)",
-          file=sys.stderr)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    from metagrad.config import ConfigError
-
-    parser = argparse.ArgumentParser(prog="python -m metagrad.tables", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help="repository root holding workflow/config (default: found from the working directory)")
-    add_table_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(main_table(args) or 0)
-    except ConfigError as err:
-        print(f"ConfigError: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return paths, len(table)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metagrad import names
+from metagrad import cli, names
 from metagrad import tables as result_tables
 from synthetic_tables import frontier_aggregate
 
@@ -82,8 +82,8 @@ def test_table_command_line(tmp_path):
     frontier_aggregate(L=30, truncations=(1, 8, 22, 29), discounts=(0.0, 0.5, 1.0), dice=False,
                        es=False).to_parquet(src, index=False)
     out = tmp_path / "tables"
-    rc = result_tables.main(["--root", str(ROOT), "frontier_L30", "--profile", "smoke",
-                             "--input", str(src), "--out-dir", str(out)])
+    rc = cli.main(["--root", str(ROOT), "table", "frontier_L30", "--profile", "smoke",
+                   "--input", str(src), "--out-dir", str(out)])
     assert rc == 0
     assert {p.name for p in out.iterdir()} >= {"frontier_L30.csv", "frontier_L30.md", "frontier_L30.tex",
                                               "frontier_L30.provenance.json"}

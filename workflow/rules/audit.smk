@@ -16,9 +16,6 @@ AUDIT_TABLES = [
 ]
 # (the maze claim C11 reads results/{profile}/maze/maze_gradients.parquet: add it here when a rule makes it)
 
-AUDIT_CMD = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" "{PYTHON}"'
-
-
 def _figure_files(suffix):
     return [t[: -len(".pdf")] + suffix for t in _TARGETS if t.startswith("figures/") and t.endswith(".pdf")]
 
@@ -26,14 +23,16 @@ def _figure_files(suffix):
 rule audit:
     input:
         tables=AUDIT_TABLES,
-        code=code_files("audit/__init__.py", "audit/claims.py", "audit/run.py", "metrics.py"),
+        code=code_files("audit/__init__.py", "audit/settings.py", "audit/stats.py", "audit/store.py",
+                        "audit/verdict.py", "audit/frontier_data.py", "audit/claims", "audit/registry.py",
+                        "audit/run.py", "metrics.py", "names.py"),
     output:
         claims="results/{profile}/audit/claims.csv",
         summary="results/{profile}/audit/summary.md",
     params:
         cfg=lambda w: canonical_json(profile_cfg(w.profile)),
     shell:
-        "{AUDIT_CMD} -m metagrad.audit.run --root {REPO} --profile {wildcards.profile}"
+        "{CLI} audit run --profile {wildcards.profile}"
         " --results results/{wildcards.profile} --quiet"
 
 
@@ -47,7 +46,7 @@ rule report:
     output:
         html="results/{profile}/report/index.html",
     shell:
-        "{AUDIT_CMD} -m metagrad.audit.report --root {REPO} --profile {wildcards.profile}"
+        "{CLI} audit report --profile {wildcards.profile}"
         " --results results/{wildcards.profile} --figures figures/{wildcards.profile}"
         " --out {output.html} --png {input.pngs}"
 

@@ -1,15 +1,21 @@
 """Audit of the reproduction: every claim of REPRODUCTION.md section 8 tested statistically.
 
-* :mod:`metagrad.audit.claims` - the claims registry (C1..C12 and the paper's three summary
-  findings S1..S3), each with its statistic, test and a ``check(tables, cfg)`` function;
-* :mod:`metagrad.audit.run` - ``python -m metagrad.audit.run --profile P``: claims.csv,
-  summary.md (verdicts, evidence, provenance of every table);
-* :mod:`metagrad.audit.compare` - ``python -m metagrad.audit.compare A B``: two result folders,
-  table by table (exactly, or statistically with ``--statistical``);
-* :mod:`metagrad.audit.report` - ``python -m metagrad.audit.report --profile P``: a
-  self-contained HTML page with every figure, its caption, the claims and the provenance.
+Layout: :mod:`~metagrad.audit.stats` (one-sided tests, Holm, intervals, sample-size projections),
+:mod:`~metagrad.audit.store` (tables), :mod:`~metagrad.audit.frontier_data` (frontier settings and
+paired tests), :mod:`~metagrad.audit.claims` (the checks, per experiment family),
+:mod:`~metagrad.audit.registry` (claims C1..C12 and findings S1..S3); plain functions
+:func:`run_audit` (claims.csv, summary.md), :func:`compare_folders` (two result folders, table by
+table) and :func:`build_report` (a self-contained HTML page). Command line: ``metagrad audit
+{run,compare,report}`` (:mod:`metagrad.cli`).
 """
 
-from metagrad.audit.claims import CLAIMS, Claim, ClaimResult, TableStore, evaluate_claims
+from metagrad.audit.compare import compare_folders
+from metagrad.audit.registry import CLAIMS, FINDINGS, Claim, evaluate_claims
+from metagrad.audit.report import build_report
+from metagrad.audit.run import run_audit
+from metagrad.audit.settings import AuditSettings
+from metagrad.audit.store import MissingTable, TableStore
+from metagrad.audit.verdict import ClaimResult
 
-__all__ = ["CLAIMS", "Claim", "ClaimResult", "TableStore", "evaluate_claims"]
+__all__ = ["CLAIMS", "FINDINGS", "Claim", "ClaimResult", "AuditSettings", "TableStore", "MissingTable",
+           "evaluate_claims", "run_audit", "compare_folders", "build_report"]

@@ -1,6 +1,6 @@
 """Compare two result folders table by table.
 
-    python -m metagrad.audit.compare A B [--statistical] [--k 4] [--show 5]
+    metagrad audit compare A B [--statistical] [--k 4] [--show 5]
 
 Every ``*.parquet`` present in both folders (checkpoints ignored) is compared; tables present in
 only one are listed. Default (same machine, same seed): the tables must be IDENTICAL - same
@@ -22,15 +22,13 @@ Exit status: 0 consistent (identical), 1 differences, 2 usage errors.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_folders", "compare_exact", "compare_statistical", "main"]
+__all__ = ["compare_folders", "compare_exact", "compare_statistical", "comparison_lines"]
 
 TRAINING_KEYS = ["estimator", "truncation_length", "coefficient", "meta_discount", "learning_rate",
                  "optimizer", "update"]
@@ -219,33 +217,13 @@ def compare_folders(a, b, statistical: bool = False, k: float = 4.0, show: int =
     return out
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m metagrad.audit.compare", description=__doc__.split("\n")[0])
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("--statistical", action="store_true",
-                   help="compare per-setting means within k combined standard errors (other machine)")
-    p.add_argument("--k", type=float, default=4.0, help="tolerance in combined standard errors (default 4)")
-    p.add_argument("--show", type=int, default=5, help="differences shown per table")
-    args = p.parse_args(argv)
-    for f in (args.a, args.b):
-        if not Path(f).is_dir():
-            sys.stderr.write(f"error: {f} is not a folder\n")
-            return 2
-    res = compare_folders(args.a, args.b, statistical=args.statistical, k=args.k, show=args.show)
-    mode = f"statistical (k = {args.k:g})" if args.statistical else "exact"
-    print(f"compare {args.a} vs {args.b}: {mode}, {len(res['tables'])} tables in both")
+def comparison_lines(res: dict, a, b, statistical: bool, k: float = 4.0) -> list[str]:
+    """The printed account of :func:`compare_folders`' result ``res``, ending in its verdict."""
+    mode = f"statistical (k = {k:g})" if statistical else "exact"
+    out = [f"compare {a} vs {b}: {mode}, {len(res['tables'])} tables in both"]
     for t in res["tables"]:
-        print(f"[{t['status']}] {t['name']}")
-        for m in t["messages"]:
-            print(f"    {m}")
-    for side, name in (("only_a", args.a), ("only_b", args.b)):
-        for t in res[side]:
-            print(f"[only in {name}] {t}")
-    verdict = ("IDENTICAL" if not args.statistical else "CONSISTENT") if res["consistent"] else "DIFFERENT"
-    print(verdict)
-    return 0 if res["consistent"] else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        out += [f"[{t['status']}] {t['name']}", *(f"    {m}" for m in t["messages"])]
+    for side, name in (("only_a", a), ("only_b", b)):
+        out += [f"[only in {name}] {t}" for t in res[side]]
+    out.append(("CONSISTENT" if statistical else "IDENTICAL") if res["consistent"] else "DIFFERENT")
+    return out

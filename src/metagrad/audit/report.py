@@ -1,7 +1,7 @@
 """A browsable, self-contained HTML report: every figure, its caption, the claims, the provenance.
 
-    python -m metagrad.audit.report --profile P [--results results/P] [--figures figures/P]
-                                    [--out results/P/report/index.html] [--png F.png ...]
+    metagrad audit report --profile P [--results results/P] [--figures figures/P]
+                                 [--out results/P/report/index.html] [--png F.png ...]
 
 Figures are embedded as base64 PNG (data URIs), so the single file has no links to break and can
 be moved or mailed. A small script marks the page when every image has decoded: the element
@@ -11,7 +11,6 @@ counts, which a headless browser can read with ``--dump-dom``.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["build_report", "main"]
+__all__ = ["build_report"]
 
 COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#bf8700", "not_run": "#6e7781"}
 
@@ -148,29 +147,3 @@ def build_report(profile: str, results_dir, figures_dir, out_html, pngs=None, cf
     parts.append(f"<script>{CHECK_JS}</script></body></html>")
     atomic_write_text(out_html, "\n".join(parts))
     return out_html
-
-
-def main(argv=None) -> int:
-    from metagrad.audit.run import resolve_profile
-
-    p = argparse.ArgumentParser(prog="python -m metagrad.audit.report", description=__doc__.split("\n")[0])
-    p.add_argument("--profile", required=True)
-    p.add_argument("--results")
-    p.add_argument("--figures")
-    p.add_argument("--out")
-    p.add_argument("--png", nargs="*", help="figure PNGs in order (default: every PNG of --figures)")
-    p.add_argument("--root")
-    args = p.parse_args(argv)
-    resolved = resolve_profile(args)
-    if resolved is None:
-        return 2
-    root, cfg, results = resolved
-    figures = Path(args.figures) if args.figures else root / "figures" / args.profile
-    out = Path(args.out) if args.out else results / "report" / "index.html"
-    build_report(args.profile, results, figures, out, pngs=args.png, cfg=cfg)
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

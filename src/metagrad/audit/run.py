@@ -1,27 +1,27 @@
 """Run the audit: every claim of the registry against a results folder.
 
-    python -m metagrad.audit.run --profile P [--results results/P] [--out results/P/audit]
+    metagrad audit run --profile P [--results results/P] [--out results/P/audit]
 
 Writes ``claims.csv`` (claim, figure, statement, statistic, value, ci_low, ci_high, paper_value,
 verdict, detail), ``summary.md`` (verdict table, evidence per claim, provenance of every table)
 and ``claims.provenance.json``. Exit status 0 whatever the verdicts (they are results), 2 on a
-bad profile, 1 on other errors.
+bad profile, 1 on other errors (:mod:`metagrad.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from metagrad.audit.claims import CLAIMS, AuditSettings, TableStore, evaluate_claims
+from metagrad.audit.registry import evaluate_claims
+from metagrad.audit.settings import AuditSettings
+from metagrad.audit.store import TableStore
 
-__all__ = ["run_audit", "provenance_table", "main", "CSV_COLUMNS"]
+__all__ = ["run_audit", "provenance_table", "summary_markdown", "CSV_COLUMNS"]
 
 CSV_COLUMNS = ["claim", "figure", "statement", "statistic", "value", "ci_low", "ci_high",
                "paper_value", "verdict", "detail"]
@@ -108,8 +108,9 @@ def summary_markdown(profile: str, results, prov: pd.DataFrame, results_dir: Pat
            "Tests: one-sided, family level α = 0.05 per claim with a Holm–Bonferroni correction; "
            "frontier comparisons by a batch bootstrap, paired wherever settings share samples "
            "(all MG settings and DiCE; ES settings among themselves); training comparisons over "
-           "seeds, paired (same evaluation bandits). *Inconclusive* states the sample size that "
-           "would decide the claim. Definitions: `src/metagrad/audit/claims.py`.", "",
+           "seeds, paired (same evaluation bandits). Each test's interval is printed at the Holm "
+           "levels that decide it. *Inconclusive* states the sample size that would decide the "
+           "claim, or warns when an estimate lies on the wrong side of its threshold. Definitions: `src/metagrad/audit/registry.py` and `src/metagrad/audit/claims/`.", "",
            "## Verdicts", ""]
     vt = rows[["claim", "figure", "verdict", "statistic", "value", "ci_low", "ci_high"]].copy()
     vt["verdict"] = vt["verdict"].map(lambda v: ICON.get(v, v))
@@ -186,49 +187,3 @@ def run_audit(results_dir, profile_cfg: dict, out_dir=None, claims=None) -> pd.D
         inputs=[str(p) for p in _tables(results_dir) if p.parent.name != "audit"], import_jax=False)
     prov_mod.write_record(out_dir / "claims.provenance.json", rec)
     return df
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m metagrad.audit.run", description=__doc__.split("\n")[0])
-    p.add_argument("--profile", required=True)
-    p.add_argument("--results", help="results folder (default results/<profile> under the root)")
-    p.add_argument("--out", help="output folder (default <results>/audit)")
-    p.add_argument("--root", help="repository root (default: found from the working directory)")
-    p.add_argument("--quiet", action="store_true")
-    return p
-
-
-def resolve_profile(args):
-    """``(root, cfg, results folder)`` from ``--root/--profile/--results``; None after a
-    one-line ConfigError on stderr (callers then exit with status 2)."""
-    from metagrad.config import ConfigError, find_root, load_config
-
-    try:
-        root = Path(args.root) if args.root else find_root()
-        cfg = load_config(args.profile, root=root)
-    except ConfigError as err:
-        sys.stderr.write(f"ConfigError: {err}\n")
-        return None
-    results = Path(args.results) if args.results else root / "results" / args.profile
-    return root, cfg, results
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    resolved = resolve_profile(args)
-    if resolved is None:
-        return 2
-    root, cfg, results = resolved
-    if not results.is_dir():
-        sys.stderr.write(f"error: no results folder {results}\n")
-        return 2
-    df = run_audit(results, cfg, out_dir=args.out)
-    if not args.quiet:
-        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-            print(df[["claim", "figure", "verdict", "statistic", "value", "ci_low", "ci_high"]].to_string(index=False))
-        print(f"wrote {Path(args.out) if args.out else results / 'audit'}/claims.csv and summary.md")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Claim checks, one module per experiment family: ``check_*(tables, cfg) -> ClaimResult``."""
