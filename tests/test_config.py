@@ -63,8 +63,8 @@ def test_misspelt_top_level_key():
 
 
 def test_missing_key():
-    err = _bad(lambda c: c["bandit"].pop("num_arms"))
-    assert "bandit.num_arms" in str(err) and "missing" in str(err)
+    err = _bad(lambda c: c["tasks"]["bandit"].pop("num_arms"))
+    assert "tasks.bandit.num_arms" in str(err) and "missing" in str(err)
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_out_of_range_value(path, value, expect):
 
 
 def test_cross_field_checks():
-    err = _bad(lambda c: c["bandit"].update(log_mean_low=5.0))
-    assert "bandit.log_mean_low" in str(err) and "log_mean_high" in str(err)
+    err = _bad(lambda c: c["tasks"]["bandit"].update(log_mean_low=5.0))
+    assert "tasks.bandit.log_mean_low" in str(err) and "log_mean_high" in str(err)
     err = _bad(lambda c: c["experiments"]["landscape"].update(schedule_split_step=30))
     assert "schedule_split_step" in str(err) and "lifetime_length" in str(err)
     err = _bad(lambda c: c["experiments"]["landscape"].update(grid_low=20.0))
@@ -131,7 +131,7 @@ def test_yaml_exponent_floats_are_numbers(tmp_path):
     text = (root / "workflow" / "config" / "smoke.yaml").read_text()
     text = text.replace("profile: smoke", "profile: exp").replace("reward_noise_std: 2.0", "reward_noise_std: 2e0")
     (tmp_path / "workflow" / "config" / "exp.yaml").write_text(text)
-    assert load_config("exp", root=tmp_path)["bandit"]["reward_noise_std"] == 2.0
+    assert load_config("exp", root=tmp_path)["tasks"]["bandit"]["reward_noise_std"] == 2.0
 
 
 def test_hash_stable_and_sensitive():

@@ -78,8 +78,8 @@ def _write_bad_profile(root: Path, name: str, mutate):
     [
         (lambda c: c["experiments"]["landscape"].update(grid_sise=c["experiments"]["landscape"].pop("grid_size")),
          "unknown key experiments.landscape.grid_sise; allowed keys at experiments.landscape:"),
-        (lambda c: c["bandit"].update(reward_noise_std=-1.0),
-         "bandit.reward_noise_std = -1.0 is out of range; allowed: a number > 0"),
+        (lambda c: c["tasks"]["bandit"].update(reward_noise_std=-1.0),
+         "tasks.bandit.reward_noise_std = -1.0 is out of range; allowed: a number > 0"),
     ],
 )
 def test_bad_profile_fails_before_any_job(tmp_path, mutate, expected):
@@ -157,3 +157,37 @@ def test_end_to_end_smoke_real_experiment(tmp_path):
     _run_fig1(root)
     _check_outputs(root)
     assert _nothing_to_do(_run_fig1(root))
+
+
+def _mark_everything_built(root: Path, profile: str) -> None:
+    """Placeholder outputs for every job, recorded as up to date (``--touch``)."""
+    res = snakemake("--profile", f"workflow/profiles/{profile}", "--summary", cwd=root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for line in res.stdout.splitlines()[1:]:
+        path = root / line.split("\t")[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    res = snakemake("--profile", f"workflow/profiles/{profile}", "--touch", "--cores", "1",
+                    cwd=root)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_a_new_tasks_files_rerun_no_bandit_rule(tmp_path):
+    """Code inputs are named file by file: adding a task's env, learner, problem, estimator and
+    experiment files leaves every bandit result up to date, while editing a bandit file reruns
+    the bandit experiments (the check has teeth)."""
+    root = copy_workflow(tmp_path)
+    _mark_everything_built(root, "smoke")
+    package = root / "src" / "metagrad"
+    for new in ("envs/maze.py", "learners/actor_critic.py", "problems/maze.py",
+                "estimators/pes.py", "experiments/maze.py", "figures/maze_gradients.py"):
+        (package / new).write_text('"""A new task."""\n')
+    res = snakemake("--profile", "workflow/profiles/smoke", "-n", cwd=root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Nothing to be done" in res.stdout + res.stderr
+    with open(package / "problems" / "bandit.py", "a") as f:
+        f.write("# an edit\n")
+    res = snakemake("--profile", "workflow/profiles/smoke", "-n", cwd=root)
+    out = res.stdout + res.stderr
+    for rule in ("landscape", "frontier_experiment", "training_experiment"):
+        assert f"\n{rule} " in out, rule

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from metagrad.config import load_config
-from metagrad.experiments import frontier_L80, learning_curves
+from metagrad.experiments import KINDS
 from metagrad.progress import NullProgress
 
 
@@ -42,20 +42,21 @@ def _frontier_section(cfg):
     return section
 
 
-@pytest.mark.parametrize("module, make_section, interrupt_after", [
-    (frontier_L80, _frontier_section, 2),
-    (learning_curves, lambda cfg: {**cfg["experiments"]["learning_curves"], "num_updates": 30,
-                                   "eval_every": 10, "estimators": ["fd", "correction"]}, 3),
+@pytest.mark.parametrize("name, make_section, interrupt_after", [
+    ("frontier_L80", _frontier_section, 2),
+    ("learning_curves", lambda cfg: {**cfg["experiments"]["learning_curves"], "num_updates": 30,
+                                     "eval_every": 10, "estimators": ["fd", "correction"]}, 3),
 ], ids=["frontier", "meta_training"])
-def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, module, make_section,
+def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, name, make_section,
                                                       interrupt_after):
     """Kill after some finished work, rerun: the same table as one uninterrupted run."""
     section = make_section(smoke)
-    reference = module.run(smoke, section, NullProgress())
+    run = KINDS[section["kind"]]
+    reference = run(smoke, section, name, NullProgress())
     with pytest.raises(Interrupted):
-        module.run(smoke, section, InterruptAfter(interrupt_after), checkpoint_dir=tmp_path)
+        run(smoke, section, name, InterruptAfter(interrupt_after), checkpoint_dir=tmp_path)
     assert any(tmp_path.iterdir()), "nothing was checkpointed before the interruption"
-    resumed = module.run(smoke, section, NullProgress(), checkpoint_dir=tmp_path)
+    resumed = run(smoke, section, name, NullProgress(), checkpoint_dir=tmp_path)
     pd.testing.assert_frame_equal(reference, resumed)
     numeric = reference.select_dtypes("number").to_numpy(float)
     assert np.isfinite(numeric[~np.isnan(numeric)]).all()
@@ -64,14 +65,14 @@ def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, module, m
 def test_grid_points_get_independent_samples_and_settings_share_them():
     """Points must not share keys (the grid mean would average one noise draw 25 times)."""
     import jax
-    from metagrad.estimators.base import GradientEstimator
+    from metagrad.estimators.base import Estimate, stateless
     from metagrad.experiments.common import Checkpoint, sample_batches
 
     def estimate(key, eta):                       # ignores eta: pure key noise, 2 settings
         z = jax.random.normal(key, (2,))
-        return jax.numpy.stack([z, 2.0 * z])
+        return Estimate(jax.numpy.stack([z, 2.0 * z]), jax.numpy.zeros(2))
 
-    estimator = GradientEstimator(({"estimator": "a"}, {"estimator": "b"}), estimate)
+    estimator = stateless(({"estimator": "a"}, {"estimator": "b"}), estimate)
     etas = np.zeros((3, 2), np.float32)
     table = sample_batches(estimator, etas, 2, 64, jax.random.PRNGKey(0), "g", NullProgress(),
                            Checkpoint(None, "x"))
@@ -80,3 +81,13 @@ def test_grid_points_get_independent_samples_and_settings_share_them():
     means = a.pivot(index="batch", columns="eta_index", values="mean_0").to_numpy()
     assert len(np.unique(np.round(means, 6))) == means.size     # every point differs
     np.testing.assert_allclose(b["mean_0"].to_numpy(), 2 * a["mean_0"].to_numpy(), rtol=1e-6)
+
+
+def test_experiment_salts_use_the_whole_name():
+    """Names sharing their first 4 bytes (frontier_L80 / frontier_L30, truncated_sgd /
+    truncated_adam) used to share root keys; the salt hashes the whole name."""
+    from metagrad.experiments.common import name_salt
+
+    names = ["frontier_L80", "frontier_L30", "truncated_sgd", "truncated_adam", "landscape",
+             "trajectories", "learning_curves"]
+    assert len({name_salt(n) for n in names}) == len(names)
