@@ -71,11 +71,11 @@ def test_missing_key():
     "path, value, expect",
     [
         (("experiments", "landscape", "grid_size"), 1, ">= 2"),
-        (("bandit", "num_arms"), 1, ">= 2"),
-        (("bandit", "batch_size"), 0, ">= 1"),
-        (("bandit", "reward_noise_std"), 0.0, "> 0"),
+        (("tasks", "bandit", "num_arms"), 1, ">= 2"),
+        (("tasks", "bandit", "batch_size"), 0, ">= 1"),
+        (("tasks", "bandit", "reward_noise_std"), 0.0, "> 0"),
         (("seed",), -1, ">= 0"),
-        (("bandit", "num_arms"), 2.5, "integer"),
+        (("tasks", "bandit", "num_arms"), 2.5, "integer"),
         (("experiments", "landscape", "num_seeds"), "five", "integer"),
     ],
 )
@@ -153,4 +153,27 @@ def test_section_and_slice():
     with pytest.raises(ConfigError, match="available experiments: .*landscape"):
         section(cfg, "nonexistent")
     s = config_slice(cfg, "landscape")
-    assert set(s) == {"seed", "bandit", "experiments"} and set(s["experiments"]) == {"landscape"}
+    assert set(s) == {"seed", "tasks", "experiments"} and set(s["experiments"]) == {"landscape"}
+
+
+def test_an_experiment_must_name_a_defined_task_and_its_kind():
+    err = _bad(lambda c: c["experiments"]["landscape"].update(kind="frontier"))
+    assert "experiments.landscape.kind" in str(err) and "landscape" in str(err)
+    from metagrad.config import validate_config
+    cfg = load_config("smoke")
+    cfg["experiments"]["landscape"]["task"] = "maze"
+    with pytest.raises(ConfigError, match="experiments.landscape.task"):
+        validate_config(cfg)
+
+
+def test_the_config_slice_is_seed_plus_task_plus_experiment():
+    """A rule's params: changing another experiment or another key leaves them unchanged."""
+    from metagrad.config import config_slice
+    cfg = load_config("default")
+    part = config_slice(cfg, "frontier_L80")
+    assert set(part) == {"seed", "tasks", "experiments"}
+    assert part["tasks"] == {"bandit": cfg["tasks"]["bandit"]}
+    assert part["experiments"] == {"frontier_L80": cfg["experiments"]["frontier_L80"]}
+    other = copy.deepcopy(cfg)
+    other["experiments"]["landscape"]["num_seeds"] += 1
+    assert config_slice(other, "frontier_L80") == part
