@@ -11,7 +11,6 @@ import pandas as pd
 METRICS = ("bias_raw", "bias_corrected", "variance", "log_variance", "cosine")
 # both config layouts: the task-keyed one and the earlier top-level "bandit" section
 CFG = {"profile": "synthetic", "seed": 0, "tasks": {"bandit": {"num_arms": 30, "batch_size": 10}}}
-LEGACY_CFG = {"profile": "synthetic", "seed": 0, "bandit": {"num_arms": 30, "batch_size": 10}}
 
 
 def _metric_cols(bias, variance, cosine, noise=2e-5):
