@@ -19,11 +19,12 @@ from metagrad.problems.bandit import BanditLearningRateProblem
 
 
 def tiny_problem(num_arms, batch_size, lifetime_length, split, means, noise_std,
-                 correction_baseline="none"):
+                 correction_baseline="none", outer_terms_form="sampled"):
     env = BanditEnv(num_arms=num_arms, batch_size=batch_size, reward_noise_std=noise_std,
                     noise="rademacher", fixed_means=jnp.asarray(means))
     return BanditLearningRateProblem(env, lifetime_length, split,
-                                     correction_baseline=correction_baseline)
+                                     correction_baseline=correction_baseline,
+                                     outer_terms_form=outer_terms_form)
 
 
 # (K, B, L, split, arm means, noise std): 1296, 256 and 256 outcome sequences. The split at

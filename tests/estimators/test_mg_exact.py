@@ -156,15 +156,21 @@ BASELINE_SETTINGS = [MGSetting(3, 1.0), MGSetting(3, 0.5), MGSetting(3, 1.0, 0.6
                      MGSetting(2, 0.7, hessian="dice")]
 
 
+@pytest.mark.parametrize("form", [dict(correction_baseline="expected_reward"),
+                                  dict(outer_terms_form="conditional"),
+                                  dict(outer_terms_form="conditional",
+                                       correction_baseline="expected_reward")],
+                         ids=["baseline", "conditional", "conditional+baseline"])
 @pytest.mark.parametrize("setting", BASELINE_SETTINGS, ids=str)
-def test_expected_reward_baseline_keeps_the_exact_mean(setting):
-    """The control variate (baseline_j = J_step(theta_j), a function of the history before step
-    j) leaves the mean of every c, gamma_m, truncation and DiCE form unchanged to round-off."""
+def test_variance_reduced_forms_keep_the_exact_mean(setting, form):
+    """Conditioning the outer terms on the history before each step, and the control variate
+    (baseline_j = J_step(theta_j), a function of the history before step j), leave the mean of
+    every c, gamma_m, truncation and DiCE form unchanged to round-off."""
     args = TINY_PROBLEMS["K3_B1_L4"]
-    plain, based = tiny_problem(*args), tiny_problem(*args, correction_baseline="expected_reward")
+    plain, reduced = tiny_problem(*args), tiny_problem(*args, **form)
     eta = ETAS[2]
     a = np.asarray(exact_mg_mean(plain, setting, eta))
-    b = np.asarray(exact_mg_mean(based, setting, eta))
+    b = np.asarray(exact_mg_mean(reduced, setting, eta))
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6 * np.abs(a).max())
 
 

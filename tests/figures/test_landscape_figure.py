@@ -1,6 +1,5 @@
 """Figure 1 on a synthetic landscape table."""
 
-import pytest
 from matplotlib.collections import QuadMesh
 from matplotlib.contour import ContourSet
 

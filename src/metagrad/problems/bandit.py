@@ -6,10 +6,16 @@
 whatever eta is. Outer terms per step: ``objective = R_t / B`` (mean reward per pull),
 ``direct = (1/B) sum_b r_b log pi(a_b)``, ``score = sum_b log pi(a_b)``, credit = objective.
 
-``correction_baseline="expected_reward"`` (ours, spec section 4) subtracts
-``J_step(theta_j) = sum_k pi_{theta_j}(k) mu_k`` per pull from every later credit in the
-correction of ``S_j``: a function of ``theta_j`` (the history before step j) only, so every
-estimator keeps its expectation (proven by enumeration in the tests).
+Two variance reductions (ours, spec section 4, "Rao-Blackwellized bias measurement"); neither
+changes any estimator's expectation (proven by enumeration in the tests), and neither changes
+the sampled lifetime (the inner updates keep their sampled rewards):
+
+- ``outer_terms_form="conditional"`` replaces the sampled outer terms by their conditional
+  expectations given the history before the step (the arm means are known in simulation):
+  ``direct = credit = objective = J_step(theta_t) = sum_k pi_{theta_t}(k) mu_k``.
+- ``correction_baseline="expected_reward"`` subtracts ``J_step(theta_j)`` from every later
+  credit in the correction of ``S_j``: a function of ``theta_j`` only (the history before step
+  j's actions), a control variate with zero mean.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from metagrad.learners.softmax_reinforce import SoftmaxReinforce
 from metagrad.problems.base import OuterTerms
 
 CORRECTION_BASELINES = ("none", "expected_reward")
+OUTER_TERMS_FORMS = ("sampled", "conditional")
 
 
 class BanditBatch(NamedTuple):
@@ -37,7 +44,8 @@ class BanditLearningRateProblem:
     """Bandit task distribution + softmax REINFORCE + two-piece learning-rate schedule."""
 
     def __init__(self, env: BanditEnv, lifetime_length: int, schedule_split_step: int,
-                 action_sampler: str = "gumbel", correction_baseline: str = "none"):
+                 action_sampler: str = "gumbel", correction_baseline: str = "none",
+                 outer_terms_form: str = "sampled"):
         if int(lifetime_length) < 1:
             raise ValueError(f"lifetime_length must be an integer >= 1, got {lifetime_length!r}")
         if not 0 <= int(schedule_split_step) <= int(lifetime_length):
@@ -47,6 +55,9 @@ class BanditLearningRateProblem:
         if correction_baseline not in CORRECTION_BASELINES:
             raise ValueError(f"correction_baseline must be one of {CORRECTION_BASELINES}, "
                              f"got {correction_baseline!r}")
+        if outer_terms_form not in OUTER_TERMS_FORMS:
+            raise ValueError(f"outer_terms_form must be one of {OUTER_TERMS_FORMS}, "
+                             f"got {outer_terms_form!r}")
         self.env = env
         self.learner = SoftmaxReinforce(env.num_arms, env.batch_size, action_sampler)
         self.lifetime_length = int(lifetime_length)
@@ -54,12 +65,13 @@ class BanditLearningRateProblem:
         self.batch_size = env.batch_size
         self.action_sampler = action_sampler
         self.correction_baseline = correction_baseline
+        self.outer_terms_form = outer_terms_form
 
     def with_action_sampler(self, action_sampler: str) -> "BanditLearningRateProblem":
         """The same problem drawing actions with another sampler (same distribution)."""
         return BanditLearningRateProblem(self.env, self.lifetime_length,
                                          self.schedule_split_step, action_sampler,
-                                         self.correction_baseline)
+                                         self.correction_baseline, self.outer_terms_form)
 
     def eta_template(self):
         return jnp.zeros((2,), jnp.float32)
@@ -83,17 +95,24 @@ class BanditLearningRateProblem:
         return self.learner.update(theta, batch.actions, batch.rewards,
                                    self.learning_rate(eta, step), hessian)
 
+    def expected_reward(self, theta, arm_means):
+        """``J_step(theta) = sum_k pi_theta(k) mu_k``: the expected reward of one pull."""
+        return jnp.dot(jax.nn.softmax(theta), arm_means)
+
     def outer_terms(self, theta, batch):
         logp = self.learner.log_prob(theta, batch.actions)
-        objective = jnp.sum(batch.rewards) / self.batch_size
+        if self.outer_terms_form == "conditional":
+            direct = self.expected_reward(theta, batch.arm_means)
+            objective = jax.lax.stop_gradient(direct)
+        else:
+            objective = jnp.sum(batch.rewards) / self.batch_size
+            direct = jnp.sum(batch.rewards * logp) / self.batch_size
         if self.correction_baseline == "expected_reward":
-            probs = jax.nn.softmax(jax.lax.stop_gradient(theta))
-            baseline = jnp.dot(probs, batch.arm_means)
+            baseline = self.expected_reward(jax.lax.stop_gradient(theta), batch.arm_means)
         else:
             baseline = jnp.zeros_like(objective)
-        return OuterTerms(objective=objective,
-                          direct=jnp.sum(batch.rewards * logp) / self.batch_size,
-                          score=jnp.sum(logp), credit=objective, baseline=baseline)
+        return OuterTerms(objective=objective, direct=direct, score=jnp.sum(logp),
+                          credit=objective, baseline=baseline)
 
 
 def make_bandit_problem(bandit: dict, lifetime_length: int, schedule_split_step: int,
@@ -102,9 +121,10 @@ def make_bandit_problem(bandit: dict, lifetime_length: int, schedule_split_step:
     settings = {**bandit, **overrides}
     action_sampler = settings.pop("action_sampler", "gumbel")
     correction_baseline = settings.pop("correction_baseline", "none")
+    outer_terms_form = settings.pop("outer_terms_form", "sampled")
     env = BanditEnv(**settings)
     return BanditLearningRateProblem(env, lifetime_length, schedule_split_step, action_sampler,
-                                     correction_baseline)
+                                     correction_baseline, outer_terms_form)
 
 
 def from_config(task: dict, section: dict) -> BanditLearningRateProblem:
