@@ -102,7 +102,7 @@ class MazeSizedProblem:
         recent = jnp.concatenate([learner["recent"][1:], jnp.mean(batch[2])[None]])
         return {"params": params, "recent": jax.lax.stop_gradient(recent)}
 
-    def outer_terms(self, learner, batch):
+    def outer_terms(self, learner, batch, eta, step):
         logp, _, _, returns = self._terms(learner["params"], batch)
         objective = jnp.mean(returns[:, 0])
         return OuterTerms(objective, jnp.mean(jnp.sum(logp * returns, 1)), jnp.sum(logp),

@@ -49,7 +49,8 @@ def lifetime_objectives(problem, eta: Any, task: Any, key: jax.Array) -> jax.Arr
         learner, env_state = carry
         step, step_key = inputs
         env_state, batch = problem.collect(learner, env_state, step_key)
-        objective = problem.outer_terms(jax.lax.stop_gradient(learner), batch).objective
+        objective = problem.outer_terms(jax.lax.stop_gradient(learner), batch, eta,
+                                        step).objective
         learner = problem.update(learner, batch, eta, step)
         return (learner, env_state), objective
 
@@ -109,7 +110,8 @@ def forward_meta_terms(problem, flat_eta: jax.Array, unravel: Callable, task: An
         learner, env_state, tangents = carry
         step, step_key, in_window = inputs
         env_state, batch = problem.collect(learner, env_state, step_key)
-        terms = problem.outer_terms(jax.lax.stop_gradient(learner), batch)
+        terms = problem.outer_terms(jax.lax.stop_gradient(learner), batch, unravel(flat_eta),
+                                    step)
         reset = (step == window_starts) & late_start                            # [W]
         tangents = jax.tree.map(
             lambda x: jnp.where(reset.reshape((1, W) + (1,) * (x.ndim - 2)), 0.0, x), tangents)
@@ -117,7 +119,7 @@ def forward_meta_terms(problem, flat_eta: jax.Array, unravel: Callable, task: An
         next_learner, d_direct, d_score, new_tangents = None, [], [], []
         for index, hessian in enumerate(hessians):
             def step_fn(lr, e, hessian=hessian):
-                outer = problem.outer_terms(lr, batch)
+                outer = problem.outer_terms(lr, batch, unravel(e), step)
                 return ((outer.direct, outer.score),
                         problem.update(lr, batch, unravel(e), step, hessian))
 
@@ -168,7 +170,7 @@ def record_lifetime(problem, eta: Any, task: Any, key: jax.Array,
                                  jax.tree.map(lambda x: jnp.broadcast_to(x, (W,) + x.shape),
                                               learner), saved)
         env_state, batch = problem.collect(learner, env_state, step_key)
-        terms = problem.outer_terms(learner, batch)
+        terms = problem.outer_terms(learner, batch, eta, step)
         learner = problem.update(learner, batch, eta, step)
         return (learner, env_state, saved), (terms.objective, terms.credit, terms.baseline, batch)
 
@@ -196,7 +198,7 @@ def replay_window(problem, flat_eta: jax.Array, unravel: Callable, task: Any, ke
     def body(learner, offset):
         step = jnp.minimum(window_start + offset, L - 1)
         batch = jax.tree.map(lambda x: x[step], record.batches)
-        outer = problem.outer_terms(learner, batch)
+        outer = problem.outer_terms(learner, batch, eta, step)
         learner = problem.update(learner, batch, eta, step, hessian)
         return learner, (outer.direct, outer.score)
 

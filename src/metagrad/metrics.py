@@ -41,6 +41,8 @@ __all__ = [
     "frontier_metrics",
     "paired_difference",
     "joint_grid_means",
+    "zero_reference",
+    "pooled_cosine",
     "trace_scale",
     "coordinates",
     "required_sample_size",
@@ -48,7 +50,8 @@ __all__ = [
 ]
 
 METRICS = ("bias_raw", "bias_corrected", "variance", "log_variance", "cosine")
-_META = ("estimator", "truncation_length", "coefficient", "meta_discount", "hessian", "pairing_group")
+_META = ("estimator", "truncation_length", "coefficient", "meta_discount", "hessian", "pairing_group",
+         "measure")
 _LEVEL = 0.95
 _CHUNK_ELEMENTS = 2_000_000  # resamples × points × batches held in memory at once
 
@@ -538,3 +541,64 @@ def verdict_from_ci(low: float, high: float, direction: str) -> str:
     if high < 0:
         return "fail"
     return "inconclusive"
+
+
+def zero_reference(estimates: pd.DataFrame) -> pd.DataFrame:
+    """A noiseless reference of zeros at the points of ``estimates`` (one row per point): with
+    it, :func:`frontier_metrics` of paired differences ``estimate_s - estimate_unbiased`` gives
+    their noise-corrected squared mean, the decisive bias measurement (ours)."""
+    dims = _dims(estimates)
+    eta_cols = [f"eta_{d}" for d in coordinates(estimates, "eta")]
+    points = estimates.drop_duplicates("eta_index")[["eta_index", *eta_cols]].copy()
+    points["setting_id"], points["batch"], points["num_samples"] = "zero", 0, 2
+    for d in dims:
+        points[f"mean_{d}"], points[f"var_{d}"] = 0.0, 0.0
+    return points.reset_index(drop=True)
+
+
+def pooled_cosine(estimate: pd.DataFrame, reference: pd.DataFrame,
+                  paired_difference_rows: pd.DataFrame | None = None,
+                  num_resamples: int = 2000, seed: int = 0) -> dict:
+    """Cosine between an estimator's mean and the reference's, pooled over the grid, with both
+    squared norms and the dot product corrected for sampling noise (ours):
+
+        cos = sum_{p,d} (m_pd r_pd - c_pd) / sqrt(sum (m_pd^2 - se_pd^2) * sum (r_pd^2 - se*_pd^2))
+
+    where ``c_pd`` is the covariance of the two means: 0 for independent samples, and
+    ``(se^2 + se*^2 - se_diff^2) / 2`` when ``paired_difference_rows`` (pooled rows of estimate -
+    reference on the same samples) are given. Pooled sums stay positive where a single point's
+    debiased norm would not, so the cosine stays defined. Inputs are :func:`pool_batches` rows
+    of one setting each; the interval is a parametric bootstrap of the means (Gaussian with the
+    batch-means standard errors and the paired covariance). Returns ``cosine``, ``ci_low``,
+    ``ci_high``, ``boot_se``.
+    """
+    dims = coordinates(estimate)
+    est = estimate.set_index("eta_index").sort_index()
+    ref = reference.set_index("eta_index").loc[est.index]
+    m = est[[f"mean_{d}" for d in dims]].to_numpy(float)
+    r = ref[[f"mean_{d}" for d in dims]].to_numpy(float)
+    se2 = est[[f"se_{d}" for d in dims]].to_numpy(float) ** 2
+    ref_se2 = ref[[f"se_{d}" for d in dims]].to_numpy(float) ** 2
+    cov = np.zeros_like(m)
+    if paired_difference_rows is not None:
+        diff = paired_difference_rows.set_index("eta_index").loc[est.index]
+        diff_se2 = diff[[f"se_{d}" for d in dims]].to_numpy(float) ** 2
+        cov = 0.5 * (se2 + ref_se2 - diff_se2)
+        cov = np.clip(cov, -np.sqrt(se2 * ref_se2), np.sqrt(se2 * ref_se2))
+
+    def cosine(m, r):
+        num = (m * r).sum(axis=(-2, -1)) - cov.sum()
+        den = ((m ** 2).sum(axis=(-2, -1)) - se2.sum()) * ((r ** 2).sum(axis=(-2, -1)) - ref_se2.sum())
+        return np.where(den > 0, num / np.sqrt(np.abs(den)), np.nan)
+
+    rng = np.random.default_rng(seed)
+    z1 = rng.standard_normal((num_resamples,) + m.shape)
+    z2 = rng.standard_normal((num_resamples,) + m.shape)
+    ref_se = np.sqrt(ref_se2)
+    slope = np.divide(cov, ref_se2, out=np.zeros_like(cov), where=ref_se2 > 0)
+    rest = np.sqrt(np.maximum(se2 - slope * cov, 0.0))
+    boot = cosine(m + slope * ref_se * z1 + rest * z2, r + ref_se * z1)
+    point = float(cosine(m, r))
+    low, high = _interval(np.asarray(point), boot[np.isfinite(boot)])
+    return {"cosine": point, "ci_low": float(low), "ci_high": float(high),
+            "boot_se": float(np.nanstd(boot, ddof=1))}

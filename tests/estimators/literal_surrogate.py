@@ -27,7 +27,7 @@ def surrogate_loss(problem, setting, eta, task, key, window_start):
             learner)
         eta_step = jax.tree.map(lambda e: jnp.where(in_window, e, jax.lax.stop_gradient(e)), eta)
         env_state, batch = problem.collect(learner, env_state, step_key)
-        terms = problem.outer_terms(learner, batch)
+        terms = problem.outer_terms(learner, batch, eta_step, step)
         learner = problem.update(learner, batch, eta_step, step, setting.hessian)
         return (learner, env_state), terms
 

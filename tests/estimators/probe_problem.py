@@ -38,7 +38,7 @@ class ProbeProblem:
     def update(self, learner, batch, eta, step, hessian="none"):
         return eta
 
-    def outer_terms(self, learner, batch):
+    def outer_terms(self, learner, batch, eta, step):
         task, u = batch
         objective = self.a * task + self.b * u + self.c * jax.lax.stop_gradient(learner[0])
         return OuterTerms(objective=objective, direct=task ** 2 * learner[0],

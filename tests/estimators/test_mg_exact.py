@@ -157,10 +157,11 @@ BASELINE_SETTINGS = [MGSetting(3, 1.0), MGSetting(3, 0.5), MGSetting(3, 1.0, 0.6
 
 
 @pytest.mark.parametrize("form", [dict(correction_baseline="expected_reward"),
+                                  dict(correction_baseline="lookahead"),
                                   dict(outer_terms_form="conditional"),
                                   dict(outer_terms_form="conditional",
-                                       correction_baseline="expected_reward")],
-                         ids=["baseline", "conditional", "conditional+baseline"])
+                                       correction_baseline="lookahead")],
+                         ids=["baseline", "lookahead", "conditional", "conditional+lookahead"])
 @pytest.mark.parametrize("setting", BASELINE_SETTINGS, ids=str)
 def test_variance_reduced_forms_keep_the_exact_mean(setting, form):
     """Conditioning the outer terms on the history before each step, and the control variate
@@ -180,8 +181,8 @@ def test_a_baseline_that_sees_its_own_step_shifts_the_mean():
     from metagrad.problems.bandit import BanditLearningRateProblem
 
     class OwnRewardBaseline(BanditLearningRateProblem):
-        def outer_terms(self, theta, batch):
-            terms = super().outer_terms(theta, batch)
+        def outer_terms(self, theta, batch, eta, step):
+            terms = super().outer_terms(theta, batch, eta, step)
             return terms._replace(baseline=terms.objective)
 
     args = TINY_PROBLEMS["K3_B1_L4"]

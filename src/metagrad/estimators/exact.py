@@ -102,7 +102,7 @@ def sequence_log_prob_and_objectives(scripted, eta, sequence):
     def body(carry, step):
         learner, state = carry
         state, batch = scripted.collect(learner, state, None)
-        terms = scripted.outer_terms(learner, batch)
+        terms = scripted.outer_terms(learner, batch, eta, step)
         learner = scripted.update(learner, batch, eta, step)
         return (learner, state), (terms.score, terms.objective)
 
@@ -203,7 +203,7 @@ def exact_windowed_gradient(problem, eta, truncation_length: int):
                 in_window = (step >= start) & (step < start + T)
                 eta_step = jax.tree.map(lambda a, b: jnp.where(in_window, a, b), e, stopped)
                 state, batch = scripted.collect(learner, state, None)
-                terms = scripted.outer_terms(learner, batch)
+                terms = scripted.outer_terms(learner, batch, eta_step, step)
                 learner = scripted.update(learner, batch, eta_step, step)
                 return (learner, state), (terms.score, terms.objective * in_window)
 

@@ -143,12 +143,23 @@ def correction_weights(meta_discounts: jax.Array, lifetime_length: int) -> jax.A
 
 def correction_multipliers(credit, baseline, mask, weights, structure: MGStructure,
                            values: MGValues) -> jax.Array:
-    """``v [S, L]``: ``v_s[j] = c_s sum_{i > j, i in W_s} gamma_s^(i-j) (credit_i - baseline_j)``."""
-    stacked = jnp.stack([mask * credit[None, :], mask.astype(credit.dtype)])    # [2, W, L]
-    suffix = jnp.einsum("gij,awi->agwj", weights, stacked)                      # [2, G, W, L]
+    """``v [S, L]``: ``v_s[j] = c_s sum_{i > j, i in W_s} gamma_s^(i-j) (credit_i - b_j(i))``
+    with ``b_j(i) = baseline[j]`` (per-step baselines ``[L]``) or ``baseline[j, i - j]``
+    (per-offset baselines ``[L, L]``)."""
     g = jnp.asarray(structure.discount_index)
     w = jnp.asarray(structure.window_index)
-    v = suffix[0, g, w] - baseline[None, :] * suffix[1, g, w]
+    m = mask.astype(credit.dtype)
+    if baseline.ndim == 2:
+        L = credit.shape[0]
+        offsets = jnp.clip(jnp.arange(L)[None, :] - jnp.arange(L)[:, None], 0, L - 1)
+        per_pair = jnp.take_along_axis(baseline, offsets, axis=1)               # [j, i]
+        credit_part = jnp.einsum("gij,wi->gwj", weights, m * credit[None, :])
+        baseline_part = jnp.einsum("gij,wi,ji->gwj", weights, m, per_pair)
+        v = credit_part[g, w] - baseline_part[g, w]
+    else:
+        stacked = jnp.stack([m * credit[None, :], m])                           # [2, W, L]
+        suffix = jnp.einsum("gij,awi->agwj", weights, stacked)                  # [2, G, W, L]
+        v = suffix[0, g, w] - baseline[None, :] * suffix[1, g, w]
     return values.coefficients[:, None] * v
 
 

@@ -19,12 +19,12 @@ from metagrad.io import atomic_path
 from metagrad.lifetime import lifetime_objectives
 
 
-def make_problem(cfg: dict, section: dict):
+def make_problem(cfg: dict, section: dict, **overrides):
     """The problem an experiment section runs on: ``metagrad.problems.<task>.from_config``
-    with the task's section and the experiment's (a new task is a new module; nothing here
-    changes, so no other task's results rerun)."""
+    with the task's section (updated by ``overrides``) and the experiment's (a new task is a
+    new module; nothing here changes, so no other task's results rerun)."""
     module = importlib.import_module(f"metagrad.problems.{section['task']}")
-    return module.from_config(task_config(cfg, section), section)
+    return module.from_config({**task_config(cfg, section), **overrides}, section)
 
 
 def eta_grid(low: float, high: float, size: int) -> np.ndarray:
@@ -73,6 +73,8 @@ def setting_id(setting: dict) -> str:
             parts.append(f"{short}{setting[key]:g}")
     if setting.get("hessian") == "dice":
         parts.append("dice")
+    if setting.get("measure", "raw") != "raw":
+        parts.append(setting["measure"])
     return "_".join(parts)
 
 
@@ -124,10 +126,11 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
         table[f"eta_{d}"] = etas[p, d]
     table["setting_id"] = np.array([setting_id(x) for x in settings])[s]
     defaults = {"estimator": "", "truncation_length": -1, "coefficient": np.nan,
-                "meta_discount": np.nan, "hessian": "none"}
+                "meta_discount": np.nan, "hessian": "none", "measure": "raw",
+                "pairing_group": pairing_group}     # a setting may name its own pairing group
     for column, default in defaults.items():
         table[column] = np.array([x.get(column, default) for x in settings], dtype=object)[s]
-    table.update({"pairing_group": pairing_group, "batch": b, "num_samples": batch_size,
+    table.update({"batch": b, "num_samples": batch_size,
                   "num_meta_params": etas.shape[1], "num_probes": num_probes})
     for d in range(num_probes):
         table[f"mean_{d}"] = means[..., d].ravel()

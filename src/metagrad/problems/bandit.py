@@ -15,7 +15,11 @@ the sampled lifetime (the inner updates keep their sampled rewards):
   ``direct = credit = objective = J_step(theta_t) = sum_k pi_{theta_t}(k) mu_k``.
 - ``correction_baseline="expected_reward"`` subtracts ``J_step(theta_j)`` from every later
   credit in the correction of ``S_j``: a function of ``theta_j`` only (the history before step
-  j's actions), a control variate with zero mean.
+  j's actions), a control variate with zero mean. ``"lookahead"`` subtracts from credit
+  ``i = j + k`` the expected reward ``J_step(theta~_k)`` after k expected updates along the
+  schedule, ``theta~_0 = theta_j``, ``theta~_{k+1} = theta~_k + alpha_{j+k} grad J_step(theta~_k)``
+  (the expected REINFORCE step): a function of ``theta_j`` and eta only, and a closer
+  prediction of the later credits.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from metagrad.learners.dice import check_hessian
 from metagrad.learners.softmax_reinforce import SoftmaxReinforce
 from metagrad.problems.base import OuterTerms
 
-CORRECTION_BASELINES = ("none", "expected_reward")
+CORRECTION_BASELINES = ("none", "expected_reward", "lookahead")
 OUTER_TERMS_FORMS = ("sampled", "conditional")
 
 
@@ -99,7 +103,18 @@ class BanditLearningRateProblem:
         """``J_step(theta) = sum_k pi_theta(k) mu_k``: the expected reward of one pull."""
         return jnp.dot(jax.nn.softmax(theta), arm_means)
 
-    def outer_terms(self, theta, batch):
+    def lookahead_rewards(self, theta, arm_means, eta, step):
+        """``[L]``: ``J_step`` after k = 0, ..., L - 1 expected updates from ``theta`` at ``step``."""
+        def body(th, k):
+            probs = jax.nn.softmax(th)
+            value = jnp.dot(probs, arm_means)
+            grad = probs * (arm_means - value)                   # grad_theta J_step(theta)
+            return th + self.learning_rate(eta, step + k) * grad, value
+
+        _, values = jax.lax.scan(body, theta, jnp.arange(self.lifetime_length))
+        return values
+
+    def outer_terms(self, theta, batch, eta, step):
         logp = self.learner.log_prob(theta, batch.actions)
         if self.outer_terms_form == "conditional":
             direct = self.expected_reward(theta, batch.arm_means)
@@ -109,6 +124,9 @@ class BanditLearningRateProblem:
             direct = jnp.sum(batch.rewards * logp) / self.batch_size
         if self.correction_baseline == "expected_reward":
             baseline = self.expected_reward(jax.lax.stop_gradient(theta), batch.arm_means)
+        elif self.correction_baseline == "lookahead":
+            baseline = self.lookahead_rewards(jax.lax.stop_gradient(theta), batch.arm_means,
+                                              jax.lax.stop_gradient(eta), step)
         else:
             baseline = jnp.zeros_like(objective)
         return OuterTerms(objective=objective, direct=direct, score=jnp.sum(logp),

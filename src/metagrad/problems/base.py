@@ -27,7 +27,8 @@ class OuterTerms(NamedTuple):
     ``sum of log pi`` of the step's samples, the term the sampling correction weights.
     ``credit``: what the correction multiplies at later steps (usually ``objective``; an
     advantage or a conditional expectation in variants). ``baseline``: subtracted from every
-    later credit in the correction of THIS step's score; it must depend only on the history
+    later credit in the correction of THIS step's score (a scalar), or from the credit k steps
+    later by its entry k (a vector ``[L]`` over offsets); it must depend only on the history
     before this step's samples, never on them, or the estimator becomes biased.
     """
 
@@ -58,8 +59,10 @@ class MetaProblem(Protocol):
                hessian: str = "none") -> Any:
         """``learner_{t+1}``; ``hessian="dice"`` builds the inner surrogate on DiCE's magic box."""
 
-    def outer_terms(self, learner: Any, batch: Any) -> OuterTerms:
-        """This step's ``OuterTerms`` (differentiable in ``learner``)."""
+    def outer_terms(self, learner: Any, batch: Any, eta: Any, step: jax.Array) -> OuterTerms:
+        """This step's ``OuterTerms`` (differentiable in ``learner``; ``eta`` and ``step`` are
+        there for terms that depend on them, e.g. a baseline that looks ahead along the
+        schedule, and are differentiated only inside windows, like the updates)."""
 
 
 def num_meta_params(problem) -> int:

@@ -123,7 +123,7 @@ class TinyMDPProblem:
         rate = jnp.exp(eta["log_learning_rate"])
         return jax.tree.map(lambda p, g: p - rate * g, params, grads)
 
-    def outer_terms(self, params, batch):
+    def outer_terms(self, params, batch, eta, step):
         logp = self._log_probs(params, batch)
         to_go = jnp.cumsum(batch.rewards[:, ::-1], axis=1)[:, ::-1]
         objective = jnp.mean(jnp.sum(batch.rewards, axis=1))
