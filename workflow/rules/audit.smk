@@ -16,7 +16,7 @@ AUDIT_TABLES = [
 ]
 # (the maze claim C11 reads results/{profile}/maze/maze_gradients.parquet: add it here when a rule makes it)
 
-AUDIT_CMD = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" "{PYTHON}"'
+AUDIT_CMD = f'{CLI} audit'
 
 
 def _figure_files(suffix):
@@ -33,7 +33,7 @@ rule audit:
     params:
         cfg=lambda w: canonical_json(profile_cfg(w.profile)),
     shell:
-        "{AUDIT_CMD} -m metagrad.audit.run --root {REPO} --profile {wildcards.profile}"
+        "{AUDIT_CMD} run --root {REPO} --profile {wildcards.profile}"
         " --results results/{wildcards.profile} --quiet"
 
 
@@ -47,7 +47,7 @@ rule report:
     output:
         html="results/{profile}/report/index.html",
     shell:
-        "{AUDIT_CMD} -m metagrad.audit.report --root {REPO} --profile {wildcards.profile}"
+        "{AUDIT_CMD} report --root {REPO} --profile {wildcards.profile}"
         " --results results/{wildcards.profile} --figures figures/{wildcards.profile}"
         " --out {output.html} --png {input.pngs}"
 

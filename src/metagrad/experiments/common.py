@@ -66,20 +66,23 @@ def setting_id(setting: dict) -> str:
 
 def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: int,
                    key: jax.Array, pairing_group: str, progress, checkpoint: Checkpoint,
-                   extra_columns: dict | None = None) -> pd.DataFrame:
+                   extra_columns: dict | None = None, batch_indices=None) -> pd.DataFrame:
     """Batch means and variances of ``estimator`` at every eta point, in the metrics format.
 
     One compiled program evaluates ``batch_size`` samples at all points. Batch ``i`` at point
     ``p`` uses keys from ``fold_in(fold_in(key, i), p)``: points are independent, and every
     setting at one point sees the same samples (paired within a batch).
     Finished batches are checkpointed, so an interrupted run resumes where it stopped.
+    ``batch_indices`` (default ``range(num_batches)``) selects the batches to compute: a shard
+    of a run (``metagrad.experiments.shards``) computes some of them, bit-identically.
     """
+    batch_indices = list(range(num_batches) if batch_indices is None else batch_indices)
     program = jax.jit(jax.vmap(jax.vmap(estimator.estimate, in_axes=(0, None))))
     etas_device = jnp.asarray(etas)
     points = jnp.arange(len(etas))
     done = checkpoint.load([])
     progress.update(len(done))
-    for batch in range(len(done), num_batches):
+    for batch in batch_indices[len(done):]:
         # independent samples at every point (the grid mean averages independent errors);
         # all settings at one point share theirs (paired)
         batch_key = jax.random.fold_in(key, batch)
@@ -90,16 +93,18 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
         checkpoint.save(done)
         progress.update(1)
     return batches_to_table(done, estimator.settings, etas, batch_size, pairing_group,
-                            extra_columns)
+                            extra_columns, batch_indices)
 
 
-def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None):
+def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None,
+                     batch_indices=None):
     means = np.stack([m for m, _ in batches])       # [batches, P, S, D]
     variances = np.stack([v for _, v in batches])
     num_batches, num_points, num_settings, num_params = means.shape
     b, p, s = np.meshgrid(np.arange(num_batches), np.arange(num_points),
                           np.arange(num_settings), indexing="ij")
     b, p, s = b.ravel(), p.ravel(), s.ravel()
+    batch_ids = np.arange(num_batches) if batch_indices is None else np.asarray(batch_indices)
     table = {
         "eta_index": p, "eta_0": etas[p, 0], "eta_1": etas[p, 1],
         "setting_id": np.array([setting_id(x) for x in settings])[s],
@@ -108,7 +113,7 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
                 "meta_discount": np.nan, "hessian": "none"}
     for column, default in defaults.items():
         table[column] = np.array([x.get(column, default) for x in settings], dtype=object)[s]
-    table.update({"pairing_group": pairing_group, "batch": b, "num_samples": batch_size})
+    table.update({"pairing_group": pairing_group, "batch": batch_ids[b], "num_samples": batch_size})
     for d in range(num_params):
         table[f"mean_{d}"] = means[..., d].ravel()
         table[f"var_{d}"] = variances[..., d].ravel()

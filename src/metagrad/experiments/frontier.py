@@ -26,7 +26,10 @@ def mg_settings(section: dict, lifetime_length: int) -> list[MGSetting]:
     return settings
 
 
-def run_frontier(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+def run_frontier(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
+                 shard=None):
+    """The frontier table; ``shard=(group, batch_indices)`` computes only those batches of
+    one pairing group ("mg", "es" or "fd"), as ``metagrad.experiments.shards`` asks."""
     problem = bandit_problem(cfg, section)
     L = problem.lifetime_length
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
@@ -41,12 +44,17 @@ def run_frontier(cfg: dict, section: dict, name: str, progress, checkpoint_dir=N
     jobs.append(("fd", make_fd(problem.with_action_sampler("gumbel"), section["fd_epsilon"]),
                  section["fd_batches"],
                  section["fd_samples_per_batch"]))
-    progress.set_total(sum(job[2] for job in jobs))
+    indices = {job[0]: None for job in jobs}
+    if shard is not None:
+        indices = {shard[0]: list(shard[1])}
+    jobs = [(index, job) for index, job in enumerate(jobs) if job[0] in indices]
+    progress.set_total(sum(job[2] if indices[job[0]] is None else len(indices[job[0]])
+                           for _, job in jobs))
     tables = []
-    for index, (group, estimator, num_batches, batch_size) in enumerate(jobs):
+    for index, (group, estimator, num_batches, batch_size) in jobs:
         table = sample_batches(estimator, etas, num_batches, batch_size,
                                jax.random.fold_in(root, index), group, progress,
-                               Checkpoint(checkpoint_dir, group))
+                               Checkpoint(checkpoint_dir, group), batch_indices=indices[group])
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     table.loc[table["estimator"] == "fd", "truncation_length"] = L - 1

@@ -3,6 +3,10 @@
 from metagrad.experiments.meta_training import named_runs, run_meta_training
 
 
+def runs(section):
+    return named_runs(section, section["lifetime_length"], [section["eta_start"]])
+
+
 def run(cfg, section, progress, checkpoint_dir=None):
-    runs = named_runs(section, section["lifetime_length"], [section["eta_start"]])
-    return run_meta_training(cfg, section, "learning_curves", runs, progress, checkpoint_dir)
+    return run_meta_training(cfg, section, "learning_curves", runs(section), progress,
+                             checkpoint_dir)

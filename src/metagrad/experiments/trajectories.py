@@ -5,7 +5,11 @@ import itertools
 from metagrad.experiments.meta_training import named_runs, run_meta_training
 
 
-def run(cfg, section, progress, checkpoint_dir=None):
+def runs(section):
     starts = list(itertools.product(section["start_values"], repeat=2))
-    runs = named_runs(section, section["lifetime_length"], starts)
-    return run_meta_training(cfg, section, "trajectories", runs, progress, checkpoint_dir)
+    return named_runs(section, section["lifetime_length"], starts)
+
+
+def run(cfg, section, progress, checkpoint_dir=None):
+    return run_meta_training(cfg, section, "trajectories", runs(section), progress,
+                             checkpoint_dir)
