@@ -11,8 +11,10 @@ splits; the split never changes a number:
 - meta-training experiments (``by: seed`` or any other :class:`Run` field, or a list of
   fields, e.g. ``[truncation_length, seed]``): a shard is the runs sharing those values. Each
   run's gradient keys come from its seed and every evaluation uses the same key, so a run's
-  numbers do not depend on which other runs share its shard. ``run_id`` stays the run's index
-  in the whole experiment.
+  numbers do not depend on which other runs share its shard: its updates are bit-identical in
+  a smaller program, and J is evaluated in a program of the whole experiment's shape (the
+  other rows held at their starts; it costs a few per cent of a shard's updates). ``run_id``
+  stays the run's index in the whole experiment.
 
 Shard names are file-name safe and self-describing (``mg-00000-00010``: batches 0-9 of the MG
 group; ``seed-3``; ``truncation_length-22__seed-0``), so a shard job needs only its name.
@@ -148,7 +150,7 @@ def run_shard(cfg: dict, name: str, section: dict, shard: str, progress,
     if not chosen:
         raise ShardError(f"{name}: shard {shard!r} selects no run")
     table = run_meta_training(cfg, section, name, [runs[i] for i in chosen], progress,
-                              checkpoint_dir)
+                              checkpoint_dir, evaluation_layout=(runs, chosen))
     table["run_id"] = table["run_id"].map(dict(enumerate(chosen))).astype(table["run_id"].dtype)
     return table
 
