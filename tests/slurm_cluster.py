@@ -34,9 +34,12 @@ class Unavailable(RuntimeError):
     """SLURM cannot run here (the message says why)."""
 
 
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
 def _missing_binaries() -> list[str]:
-    paths = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
-    return [b for b in BINARIES if shutil.which(b, path=paths) is None]
+    return [b for b in BINARIES if _which(b) is None]
 
 
 def ensure_installed() -> None:
@@ -161,6 +164,8 @@ def _wait(predicate, timeout: float, what: str, cluster: Cluster):
 def start_cluster(cpus: int | None = None) -> Cluster:
     """Install (if needed) and start a one-node cluster; the caller must ``stop()`` it."""
     ensure_installed()
+    if os.geteuid() != 0:
+        raise Unavailable("the test cluster's daemons (munged, slurmctld, slurmd) need root")
     for name in ("slurm.conf", "gres.conf"):
         if (CONF_DIR / name).exists():
             raise Unavailable(f"{CONF_DIR / name} already exists; the test never overwrites a "
@@ -195,16 +200,16 @@ def start_cluster(cpus: int | None = None) -> Cluster:
 
         sock = base / "munge" / "munge.socket"
         cluster.procs["munged"] = subprocess.Popen(
-            ["munged", "--foreground", "--force", f"--socket={sock}", f"--key-file={key}",
+            [_which("munged"), "--foreground", "--force", f"--socket={sock}", f"--key-file={key}",
              f"--pid-file={base}/munge/munged.pid", f"--log-file={base}/munged.log",
              f"--seed-file={base}/munge/munged.seed"],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         _wait(sock.exists, 20, "munged's socket", cluster)
         # -c: clean state (no jobs or drained nodes from an earlier run); -D: foreground (our pid)
         cluster.procs["slurmctld"] = subprocess.Popen(
-            ["slurmctld", "-D", "-c"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [_which("slurmctld"), "-D", "-c"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         cluster.procs["slurmd"] = subprocess.Popen(
-            ["slurmd", "-D", "-N", cluster.node], stdout=subprocess.DEVNULL,
+            [_which("slurmd"), "-D", "-N", cluster.node], stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT)
 
         def idle():
