@@ -19,6 +19,7 @@ min_version("9.0")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/shards.smk"
 
 
 configfile: profile_config_path(PROFILE)

@@ -3,6 +3,8 @@
     metagrad validate [--profile P]
     metagrad experiment NAME --profile P --out results/P/NAME/NAME.parquet
     metagrad figure NAME --profile P --tables T1.parquet [T2 ...] --out figures/P/FIG.pdf [--section EXP]
+    metagrad shard NAME --profile P --shard S --out results/P/NAME/shards/S.parquet
+    metagrad gather NAME --profile P --shards S1.parquet [S2 ...] --out results/P/NAME/NAME.parquet
 
 ``experiment`` validates the profile and calls the runner of the section's ``kind``
 (``metagrad.experiments.KINDS[kind](cfg, section, NAME, progress, checkpoint_dir) ->
@@ -111,6 +113,95 @@ def cmd_experiment(args) -> int:
     if checkpoint_dir.parent.is_dir() and not any(checkpoint_dir.parent.iterdir()):
         checkpoint_dir.parent.rmdir()
     print(f"[{args.profile}/{args.name}] wrote {out} ({len(df)} rows) in {wall:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _slurm_job() -> dict:
+    """Where a cluster job ran (empty outside SLURM): recorded in shard provenance."""
+    import os
+
+    names = {"SLURM_JOB_ID": "job_id", "SLURMD_NODENAME": "node",
+             "CUDA_VISIBLE_DEVICES": "cuda_visible_devices"}
+    found = {key: os.environ[var] for var, key in names.items() if var in os.environ}
+    return {"slurm": found} if "job_id" in found else {}
+
+
+def cmd_shard(args) -> int:
+    """One shard of an experiment (``metagrad.experiments.shards``): its rows + provenance."""
+    from metagrad import provenance as prov
+    from metagrad.experiments import shards
+    from metagrad.io import write_table
+    from metagrad.progress import Progress
+    import os
+
+    cfg = load_config(args.profile, root=_root(args))
+    sec = section(cfg, args.name)
+    out = Path(args.out)
+    if args.shard in os.environ.get("METAGRAD_TEST_FAIL_SHARD", "").split(","):
+        raise RuntimeError(f"shard {args.shard} failed on purpose (METAGRAD_TEST_FAIL_SHARD)")
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    progress = Progress(desc=f"{args.profile}/{args.name}/{args.shard}")
+    checkpoint_dir = out.parent / "checkpoints" / out.stem
+    try:
+        df = shards.run_shard(cfg, args.name, sec, args.shard, progress, checkpoint_dir)
+    except shards.ShardError as err:
+        raise ConfigError(str(err)) from None
+    progress.close()
+    wall = time.perf_counter() - t0
+    pj = prov.provenance_path(out)
+    record = prov.make_record(
+        kind="experiment_shard", name=args.name, cfg=cfg, section=sec, start_time=start_iso,
+        end_time=prov.now_iso(), wall_seconds=wall, seeds=_seeds_of(df, cfg),
+        outputs=[str(out), str(pj)], import_jax=True,
+        extra={**({"rule": args.rule} if args.rule else {}), "shard": args.shard,
+               "num_rows": int(len(df)), **_slurm_job()},
+    )
+    write_table(df, out)
+    prov.write_record(pj, record)
+    if checkpoint_dir.exists():
+        shutil.rmtree(checkpoint_dir)
+    if checkpoint_dir.parent.is_dir() and not any(checkpoint_dir.parent.iterdir()):
+        checkpoint_dir.parent.rmdir()
+    print(f"[{args.profile}/{args.name}/{args.shard}] wrote {out} ({len(df)} rows) in {wall:.1f} s",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_gather(args) -> int:
+    """The experiment's table from its shards, identical to an unsharded run's, + provenance
+    (listing each shard's provenance record)."""
+    import json
+
+    from metagrad import provenance as prov
+    from metagrad.experiments import shards
+    from metagrad.io import read_table, write_table
+
+    cfg = load_config(args.profile, root=_root(args))
+    sec = section(cfg, args.name)
+    out = Path(args.out)
+    start_iso, t0 = prov.now_iso(), time.perf_counter()
+    try:
+        df = shards.gather(args.name, sec, [read_table(t) for t in args.shards])
+    except shards.ShardError as err:
+        raise ConfigError(str(err)) from None
+    records = []
+    for t in args.shards:
+        pj = prov.provenance_path(Path(t))
+        records.append(json.loads(pj.read_text()) if pj.exists() else {"outputs": [t]})
+    pj = prov.provenance_path(out)
+    record = prov.make_record(
+        kind="experiment", name=args.name, cfg=cfg, section=sec, start_time=start_iso,
+        end_time=prov.now_iso(), wall_seconds=sum(float(r.get("wall_seconds", 0.0)) for r in records),
+        seeds=_seeds_of(df, cfg), outputs=[str(out), str(pj)], inputs=list(args.shards),
+        import_jax=False,
+        extra={**({"rule": args.rule} if args.rule else {}), "num_rows": int(len(df)),
+               "columns": [str(c) for c in df.columns], "gather_seconds": time.perf_counter() - t0,
+               "shards": records},
+    )
+    write_table(df, out)
+    prov.write_record(pj, record)
+    print(f"[{args.profile}/{args.name}] gathered {len(args.shards)} shards into {out} "
+          f"({len(df)} rows)", file=sys.stderr)
     return 0
 
 
@@ -299,6 +390,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="table path (.parquet or .csv)")
     p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("shard", help="compute one shard of experiment NAME (cluster fan-out)")
+    p.add_argument("name")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--shard", required=True, help="shard name (see metagrad.experiments.shards)")
+    p.add_argument("--out", required=True, help="shard table path (.parquet or .csv)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    p.set_defaults(func=cmd_shard)
+
+    p = sub.add_parser("gather", help="assemble experiment NAME's table from its shard tables")
+    p.add_argument("name")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--shards", nargs="+", required=True, help="every shard table of the experiment")
+    p.add_argument("--out", required=True, help="table path (.parquet or .csv)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name (recorded in the provenance)")
+    p.set_defaults(func=cmd_gather)
 
     p = sub.add_parser("figure", help="draw metagrad.figures.NAME from tables")
     p.add_argument("name")

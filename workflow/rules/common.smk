@@ -20,7 +20,15 @@ from metagrad.config import (  # noqa: E402
 
 # Python of this Snakemake process (the project's virtual environment); jobs use the checkout's src/.
 PYTHON = sys.executable
-CLI = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" "{PYTHON}" -m metagrad.cli --root "{REPO}"'
+# Rule commands call the installed entry point `metagrad` from PATH (on a cluster: the venv on
+# the shared file system, on every node), not this host's interpreter path. When Snakemake runs
+# from a venv that is not activated, that venv's bin/ is put on PATH (jobs inherit it).
+import os as _os
+import shutil as _shutil
+
+if _shutil.which("metagrad") is None and (Path(sys.executable).parent / "metagrad").exists():
+    _os.environ["PATH"] = f"{Path(sys.executable).parent}{_os.pathsep}{_os.environ.get('PATH', '')}"
+CLI = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" metagrad --root "{REPO}"'
 
 
 def _fail(err):

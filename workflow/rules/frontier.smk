@@ -14,6 +14,7 @@ rule frontier_experiment:
         frontier="frontier_L80|frontier_L30",
     resources:
         experiment=1,
+        **experiment_resources(),
     shell:
         "{CLI} experiment {wildcards.frontier} --profile {wildcards.profile}"
         " --out {output.table} --rule {rule}"

@@ -10,6 +10,7 @@ rule landscape:
         cfg=lambda w: exp_params(w.profile, "landscape"),
     resources:
         experiment=1,
+        **experiment_resources(),
     shell:
         "{CLI} experiment landscape --profile {wildcards.profile} --out {output.table} --rule {rule}"
 

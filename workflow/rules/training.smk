@@ -16,6 +16,7 @@ rule training_experiment:
         training=TRAINING_EXPERIMENTS,
     resources:
         experiment=1,
+        **experiment_resources(),
     shell:
         "{CLI} experiment {wildcards.training} --profile {wildcards.profile}"
         " --out {output.table} --rule {rule}"

@@ -14,16 +14,11 @@ def _frontier(*args, **kwargs):
     return run(*args, **kwargs)
 
 
-def _named_training(*args, **kwargs):
-    from metagrad.experiments.meta_training import run_named
-    return run_named(*args, **kwargs)
-
-
-def _truncated_training(*args, **kwargs):
-    from metagrad.experiments.meta_training import run_truncated
-    return run_truncated(*args, **kwargs)
+def _meta_training(*args, **kwargs):
+    from metagrad.experiments.meta_training import run
+    return run(*args, **kwargs)
 
 
 # imported lazily, so that `metagrad validate` does not import JAX
-KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _named_training,
-         "truncated_training": _truncated_training}
+KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _meta_training,
+         "truncated_training": _meta_training}

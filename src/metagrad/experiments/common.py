@@ -80,7 +80,8 @@ def setting_id(setting: dict) -> str:
 
 def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: int,
                    key: jax.Array, pairing_group: str, progress, checkpoint: Checkpoint,
-                   extra_columns: dict | None = None, probes=None) -> pd.DataFrame:
+                   extra_columns: dict | None = None, probes=None,
+                   batch_indices=None) -> pd.DataFrame:
     """Batch means and variances of ``estimator`` at every eta point, in the metrics format.
 
     One compiled program evaluates ``batch_size`` samples at all points. Batch ``i`` at point
@@ -88,7 +89,10 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
     setting at one point sees the same samples (paired within a batch). With ``probes``
     (``[K, D]``, see ``estimators.probes``) the table holds projections on them; without, the
     D coordinates. Finished batches are checkpointed, so an interrupted run resumes.
+    ``batch_indices`` (default ``range(num_batches)``) selects the batches to compute: a shard
+    of a run (``metagrad.experiments.shards``) computes some of them, bit-identically.
     """
+    batch_indices = list(range(num_batches) if batch_indices is None else batch_indices)
     def one(k, eta):
         flat = sample_grads(estimator, k, eta)                      # [S, D]
         return flat if probes is None else project(flat, probes)
@@ -98,7 +102,7 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
     points = jnp.arange(len(etas))
     done = checkpoint.load([])
     progress.update(len(done))
-    for batch in range(len(done), num_batches):
+    for batch in batch_indices[len(done):]:
         # independent samples at every point (the grid mean averages independent errors);
         # all settings at one point share theirs (paired)
         batch_key = jax.random.fold_in(key, batch)
@@ -109,10 +113,11 @@ def sample_batches(estimator, etas: np.ndarray, num_batches: int, batch_size: in
         checkpoint.save(done)
         progress.update(1)
     return batches_to_table(done, estimator.settings, etas, batch_size, pairing_group,
-                            extra_columns)
+                            extra_columns, batch_indices)
 
 
-def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None):
+def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_columns=None,
+                     batch_indices=None):
     """Tidy rows (batch, point, setting): ``mean_k``/``var_k`` per probe k, ``eta_d`` per
     coordinate, and ``num_meta_params`` (D) / ``num_probes`` (K) for the trace rescaling."""
     means = np.stack([m for m, _ in batches])       # [batches, P, S, K]
@@ -121,6 +126,7 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
     b, p, s = np.meshgrid(np.arange(num_batches), np.arange(num_points),
                           np.arange(num_settings), indexing="ij")
     b, p, s = b.ravel(), p.ravel(), s.ravel()
+    batch_ids = np.arange(num_batches) if batch_indices is None else np.asarray(batch_indices)
     table = {"eta_index": p}
     for d in range(etas.shape[1]):
         table[f"eta_{d}"] = etas[p, d]
@@ -130,7 +136,7 @@ def batches_to_table(batches, settings, etas, batch_size, pairing_group, extra_c
                 "pairing_group": pairing_group}     # a setting may name its own pairing group
     for column, default in defaults.items():
         table[column] = np.array([x.get(column, default) for x in settings], dtype=object)[s]
-    table.update({"batch": b, "num_samples": batch_size,
+    table.update({"batch": batch_ids[b], "num_samples": batch_size,
                   "num_meta_params": etas.shape[1], "num_probes": num_probes})
     for d in range(num_probes):
         table[f"mean_{d}"] = means[..., d].ravel()

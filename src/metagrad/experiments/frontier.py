@@ -70,7 +70,20 @@ def with_smoothing_check(problem, epsilon: float, check_epsilon: float):
     return stateless(rows, estimate)
 
 
-def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+def job_batches(section: dict) -> list[tuple[str, int]]:
+    """(job, number of batches) in the order ``run`` computes them (also the shard plan's)."""
+    jobs = [("mg", section["mg_batches"]), ("mg_rb", section["rb_batches"])]
+    if section["include_es"]:
+        jobs.append(("es", section["es_batches"]))
+    jobs.append(("fd", section["fd_batches"]))
+    if section["fd_check_batches"]:
+        jobs.append(("fd_check", section["fd_check_batches"]))
+    return jobs
+
+
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None, shard=None):
+    """The frontier table; ``shard=(job, batch_indices)`` computes only those batches of one
+    job (see ``job_batches``), as ``metagrad.experiments.shards`` asks."""
     problem = make_problem(cfg, section)
     L = problem.lifetime_length
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
@@ -98,12 +111,16 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
         jobs.append(("fd_check", with_smoothing_check(fd_problem, section["fd_epsilon"],
                                                       section["fd_check_epsilon"]),
                      section["fd_check_batches"], section["fd_samples_per_batch"], 2))
-    progress.set_total(sum(job[2] for job in jobs))
+    assert [(job[0], job[2]) for job in jobs] == job_batches(section)
+    indices = {job[0]: None for job in jobs} if shard is None else {shard[0]: list(shard[1])}
+    jobs = [job for job in jobs if job[0] in indices]
+    progress.set_total(sum(job[2] if indices[job[0]] is None else len(indices[job[0]])
+                           for job in jobs))
     tables = []
     for group, estimator, num_batches, batch_size, key_index in jobs:
         table = sample_batches(estimator, etas, num_batches, batch_size,
                                jax.random.fold_in(root, key_index), group, progress,
-                               Checkpoint(checkpoint_dir, group))
+                               Checkpoint(checkpoint_dir, group), batch_indices=indices[group])
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     table.loc[table["estimator"] == "fd", "truncation_length"] = L - 1

@@ -10,13 +10,15 @@ from metagrad.experiments.common import (Checkpoint, eta_grid, experiment_key,
                                          lifetime_mean_program, make_problem)
 
 
-def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> pd.DataFrame:
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
+        seeds=None) -> pd.DataFrame:
     """Mean reward per pull at every grid point: iterations x bandits x seeds lifetimes each.
 
     One row per (grid point, seed, iteration): the mean over that iteration's ``num_bandits``
     independent bandits and its s.e. Every grid point sees the same bandits and noise (common
     random numbers), so the surface is smooth and differences between points, which locate
-    the maximum, are paired batch by batch over (seed, iteration).
+    the maximum, are paired batch by batch over (seed, iteration). ``seeds`` (default: all
+    ``num_seeds``) computes only those seeds' rows, as a shard does.
     """
     problem = make_problem(cfg, section)
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
@@ -26,10 +28,11 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> p
     program = lifetime_mean_program(problem)
     checkpoint = Checkpoint(checkpoint_dir, "landscape")
     done = checkpoint.load({})
-    progress.set_total(n_seeds * n_iter)
+    seeds = list(range(n_seeds)) if seeds is None else list(seeds)
+    progress.set_total(len(seeds) * n_iter)
     progress.update(len(done))
     root = experiment_key(cfg, name)
-    for seed in range(n_seeds):
+    for seed in seeds:
         for it in range(n_iter):
             if (seed, it) in done:
                 continue
@@ -40,6 +43,8 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> p
             progress.update(1)
     rows = []
     for (seed, it), (total, total_sq) in sorted(done.items()):
+        if seed not in seeds:
+            continue
         mean = total / n_bandits
         var = (total_sq - n_bandits * mean ** 2) / (n_bandits - 1)
         rows.append(pd.DataFrame({

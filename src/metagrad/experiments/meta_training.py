@@ -98,7 +98,12 @@ def _chunk_program(problem, kind, hessian, section, optimizer):
 
 
 def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], progress,
-                      checkpoint_dir=None) -> pd.DataFrame:
+                      checkpoint_dir=None, evaluation_layout=None) -> pd.DataFrame:
+    """``evaluation_layout=(all_runs, positions)``: ``runs`` are ``all_runs[positions]`` (a
+    shard, ``metagrad.experiments.shards``). Updates of a run do not depend on the other runs
+    in its program, but the evaluation program's values do depend on its shape in the last
+    float bits, so J is then measured at the whole experiment's shape (the other runs' rows
+    held at their starts): the shard's numbers equal the unsharded run's bit for bit."""
     problem = make_problem(cfg, section)
     L = problem.lifetime_length
     for run in runs:
@@ -111,7 +116,13 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
     for index, run in enumerate(runs):
         groups.setdefault(run.kind, []).append(index)
     progress.set_total(num_chunks * len(groups))
-    evaluator = lifetime_mean_program(problem)  # compiled once, not at every evaluation
+    program = lifetime_mean_program(problem)  # compiled once, not at every evaluation
+    layout = None
+    if evaluation_layout is not None:
+        all_runs, positions = evaluation_layout
+        layout = (np.array([[r.eta0_0, r.eta0_1] for r in all_runs], np.float32),
+                  np.asarray(positions))
+    evaluator = (program, layout)
     checkpoint = Checkpoint(checkpoint_dir, name)
     state = checkpoint.load(None)
     if state is None:
@@ -154,12 +165,19 @@ def _set_rows(array, idx, values):
     return array
 
 
-def _evaluate(program, etas, section, root, update):
+def _evaluate(evaluator, etas, section, root, update):
     """J at every run's eta on the same ``eval_bandits`` bandits and lifetime noise.
 
     The evaluation key is the same for every run and every evaluation, so differences between
     runs and between updates are paired (no evaluation noise in a comparison, only in levels).
     """
+    program, layout = evaluator
+    if layout is not None:  # a shard: evaluate at the whole experiment's shape
+        full, positions = layout
+        padded = full.copy()
+        padded[positions] = etas
+        _, _, mean, se = _evaluate((program, None), padded, section, root, update)
+        return update, etas.copy(), mean[positions], se[positions]
     key = jax.random.fold_in(root, 2)
     safe = np.nan_to_num(etas, nan=0.0, posinf=50.0, neginf=-50.0)
     mean, se = mean_lifetime_reward(program, safe, section["eval_bandits"], key)
@@ -208,18 +226,20 @@ def truncated_runs(section: dict) -> list[Run]:
     return runs
 
 
-def run_named(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
-    """Kind ``named_training`` (figures 2 and 3): the named estimators, untruncated, from each
-    start in ``start_values`` x ``start_values`` or from ``eta_start``."""
+def section_runs(section: dict) -> list[Run]:
+    """The runs of a meta-training section, by its kind: ``named_training`` (figures 2 and 3:
+    the named estimators, untruncated, from each start in ``start_values`` x ``start_values``
+    or from ``eta_start``) or ``truncated_training`` (figures 6 and 7)."""
+    if section["kind"] == "truncated_training":
+        return truncated_runs(section)
     if "start_values" in section:
         starts = [(a, b) for a in section["start_values"] for b in section["start_values"]]
     else:
         starts = [section["eta_start"]]
-    runs = named_runs(section, section["lifetime_length"], starts)
-    return run_meta_training(cfg, section, name, runs, progress, checkpoint_dir)
+    return named_runs(section, section["lifetime_length"], starts)
 
 
-def run_truncated(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
-    """Kind ``truncated_training`` (figures 6 and 7): truncation x coefficient from eta_start."""
-    return run_meta_training(cfg, section, name, truncated_runs(section), progress,
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None):
+    """Kinds ``named_training`` and ``truncated_training``."""
+    return run_meta_training(cfg, section, name, section_runs(section), progress,
                              checkpoint_dir)
