@@ -3,12 +3,13 @@ bit for bit, the plans cover each experiment exactly once, and the CLI writes sh
 provenance. (tests/test_slurm.py runs the same through Snakemake on a real SLURM cluster.)"""
 
 import copy
-import importlib
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from metagrad.experiments import KINDS
 import yaml
 
 from metagrad import cli
@@ -35,7 +36,7 @@ def smoke():
 
 
 def _unsharded(cfg, name, section):
-    return importlib.import_module(f"metagrad.experiments.{name}").run(cfg, section, Quiet())
+    return KINDS[section["kind"]](cfg, section, name, Quiet())
 
 
 def _sharded(cfg, name, section, spec):
@@ -49,7 +50,7 @@ def _small_frontier(cfg):
     cfg = copy.deepcopy(cfg)
     sec = cfg["experiments"]["frontier_L30"]
     sec.update(truncation_lengths=[1, 29], coefficients=[0.0, 1.0], meta_discounts=[0.5],
-               include_es=False, mg_batches=3, fd_batches=1)
+               include_es=False, mg_batches=3, fd_batches=1, rb_batches=2, fd_check_batches=1)
     return cfg
 
 

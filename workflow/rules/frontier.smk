@@ -27,6 +27,9 @@ rule frontier_summary:
     output:
         points="results/{profile}/{frontier}/frontier_points.parquet",
         aggregate="results/{profile}/{frontier}/frontier_aggregate.parquet",
+        points_paired="results/{profile}/{frontier}/frontier_points_paired.parquet",
+        aggregate_paired="results/{profile}/{frontier}/frontier_aggregate_paired.parquet",
+        fd_smoothing="results/{profile}/{frontier}/fd_smoothing.parquet",
     params:
         cfg=lambda w: exp_params(w.profile, w.frontier),
     wildcard_constraints:

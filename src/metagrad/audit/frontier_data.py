@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import pandas as pd
 
 from metagrad import metrics as M
 from metagrad import names
@@ -36,8 +37,12 @@ class Frontier:
         self.tables, self.section, self.cfg, self.s = tables, section, cfg, s
         self.agg = tables.get(f"{section}/frontier_aggregate").set_index("setting_id", drop=False)
         raw = tables.get(f"{section}/{section}")
-        self.est = raw[raw["pairing_group"] != "fd"]
+        self.est = raw[raw["pairing_group"].isin(["mg", "es", "mg_rb"])]
         self.ref = raw[raw["pairing_group"] == "fd"]
+        # the decisive bias (ours): paired differences to untruncated c = 1 on the same
+        # lifetimes, against a zero reference (absent in results made before it existed)
+        self.paired = raw[raw["pairing_group"] == "mg_paired"]
+        self.zero_ref = M.zero_reference(self.paired) if len(self.paired) else None
         for frame in (self.agg, raw):
             if "lifetime_length" in frame.columns:
                 self.L = int(frame["lifetime_length"].iloc[0])
@@ -125,18 +130,72 @@ class Frontier:
 
     def bias_scale(self, fraction: float) -> tuple[float, str]:
         nv = self.naive
-        b = self.value(nv, "bias_corrected")
-        if self.value(nv, "bias_corrected_ci_low") > 0:
-            return fraction * b, f"{fraction:g} x naive's noise-corrected grid-mean bias {fmt(b)}"
+        m = self.bias_metric()
+        b = self.value(nv, m)
+        if self.value(nv, f"{m}_ci_low") > 0:
+            what = "decisive (paired)" if m == "bias_decisive" else "noise-corrected"
+            return fraction * b, f"{fraction:g} x naive's {what} grid-mean bias {fmt(b)}"
         braw = self.value(nv, "bias_raw")
         return fraction * braw, (f"{fraction:g} x naive's RAW grid-mean bias {fmt(braw)} "
                                  f"(its noise-corrected bias {fmt(b)} is not significantly > 0)")
 
+    @property
+    def has_decisive(self) -> bool:
+        return self.zero_ref is not None and "bias_decisive" in self.agg.columns
+
+    def bias_metric(self) -> str:
+        """The bias the claims decide on: ``bias_decisive`` where the tables have it (paired
+        with untruncated c = 1 for MG settings, against FD for ES), else ``bias_corrected``."""
+        return "bias_decisive" if self.has_decisive else "bias_corrected"
+
+    def paired_id(self, sid: str) -> str | None:
+        """The paired-difference setting of an MG setting (raw or variance-reduced), if any."""
+        base = sid[:-3] if sid.endswith("_rb") else sid
+        pid = f"{base}_paired"
+        return pid if self.zero_ref is not None and (self.paired["setting_id"] == pid).any() else None
+
     def diff(self, a: str, b: str, metric: str) -> dict:
         key = (self.section, a, b, metric)
+        if metric == "bias_decisive":
+            return self.tables.cached(key, lambda: self._decisive_diff(a, b, key))
         return self.tables.cached(key, lambda: M.paired_difference(
             self.est, self.ref, a, b, metric=metric, num_bootstrap=self.s.num_bootstrap,
             seed=seed_of(self.cfg.get("seed", 0), *key)))
+
+    def _decisive_diff(self, a: str, b: str, key) -> dict:
+        """Paired bootstrap of the paired-difference rows when both are MG settings; else the
+        difference of two independent measurements (an MG one and ES against FD)."""
+        pa, pb = self.paired_id(a), self.paired_id(b)
+        if pa and pb:
+            return M.paired_difference(self.paired, self.zero_ref, pa, pb, metric="bias_corrected",
+                                       num_bootstrap=self.s.num_bootstrap,
+                                       seed=seed_of(self.cfg.get("seed", 0), *key))
+        da = self.diff(a, b, "bias_corrected") if not (pa or pb) else None
+        if da is not None:
+            return da
+        points = self.tables.get(f"{self.section}/frontier_points")
+        paired_points = self.tables.get(f"{self.section}/frontier_points_paired")
+
+        def per_point(sid, pid):
+            frame = (paired_points[paired_points["setting_id"] == pid] if pid else
+                     points[points["setting_id"] == sid]).set_index("eta_index")
+            se = (frame["bias_corrected_ci_high"] - frame["bias_corrected_ci_low"]) / 3.92
+            return frame["bias_corrected"], se
+
+        va, sa = per_point(a, pa)
+        vb, sb = per_point(b, pb)
+        d = (va - vb).dropna()
+        se = np.sqrt(sa ** 2 + sb ** 2).loc[d.index]
+        boot_se = float(np.hypot(self.value(a, "bias_decisive_boot_se"),
+                                 self.value(b, "bias_decisive_boot_se")))
+        return {"difference": self.value(a, "bias_decisive") - self.value(b, "bias_decisive"),
+                "boot_se": boot_se, "paired": False,
+                "num_points": int(len(d)), "num_points_positive": int((d > 1.96 * se).sum()),
+                "num_points_negative": int((d < -1.96 * se).sum()),
+                "median_difference": float(np.median(d)),
+                "median_boot_se": float(1.2533 * np.sqrt((se ** 2).mean() / max(len(d), 1))),
+                "per_point": pd.DataFrame({"eta_index": d.index, "difference": d.to_numpy(),
+                                           "se": se.to_numpy()})}
 
     def test(self, a: str, b: str, metric: str, direction: str, label: str, sesoi=None,
              threshold=0.0, required=True) -> Test:
@@ -161,7 +220,7 @@ class Frontier:
                    sesoi=None) -> Test:
         """Test of a setting's grid-mean ``metric`` against a threshold (bias against the FD
         reference), sized in the samples that limit it (:meth:`limiting_size`)."""
-        n, unit, share = self.limiting_size(sid)
+        n, unit, share = self.limiting_size(sid, metric)
         return Test(label, self.value(sid, metric), self.value(sid, f"{metric}_boot_se"), threshold,
                     direction, sesoi, n, unit=unit,
                     info={"ci95_low": self.value(sid, f"{metric}_ci_low"),
@@ -182,9 +241,14 @@ class Frontier:
             return ref_se2 / (se2 + ref_se2)
         return self.tables.cached(("reference_share", self.section, sid), compute)
 
-    def limiting_size(self, sid: str) -> tuple[float, str, float]:
+    def limiting_size(self, sid: str, metric: str = "bias_corrected") -> tuple[float, str, float]:
         """(samples per point, unit, reference share) of whichever of the setting and the FD
-        reference dominates the noise of a comparison with the reference: projections scale that."""
+        reference dominates the noise of a comparison with the reference: projections scale that.
+        The paired decisive bias of an MG setting has no reference noise."""
+        if metric == "bias_decisive" and self.paired_id(sid):
+            n = float(np.median(self.paired[self.paired["setting_id"] == self.paired_id(sid)]
+                                .groupby("eta_index")["num_samples"].sum()))
+            return n, "paired variance-reduced samples per point", 0.0
         share = self.reference_share(sid)
         if share > 0.5:
             n_ref = float(np.median(self.ref.groupby("eta_index")["num_samples"].sum()))

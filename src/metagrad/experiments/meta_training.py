@@ -24,7 +24,7 @@ import pandas as pd
 from metagrad.estimators import MGSetting, make_fd, make_mg_program, sample_grads
 from metagrad.estimators.mg import single_values, traced_structure
 from metagrad.experiments.common import (Checkpoint, experiment_key, lifetime_mean_program,
-                                         make_problem, mean_lifetime_reward)
+                                         make_problem, mean_lifetime_reward, name_salt)
 from metagrad.names import mg_code
 
 # named estimators of the learning-curve figures (names.py codes): (kind, hessian, coefficient)
@@ -116,7 +116,10 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
     for index, run in enumerate(runs):
         groups.setdefault(run.kind, []).append(index)
     progress.set_total(num_chunks * len(groups))
-    program = lifetime_mean_program(problem)  # compiled once, not at every evaluation
+    # J is measured with the conditional expectation of each step's reward (the expected reward
+    # of the policy, ours: the same J, less noise), on bandits shared by every meta-training
+    # experiment of the profile, so J(2, 2) is one number in figures 3, 6 and 7
+    program = lifetime_mean_program(make_problem(cfg, section, outer_terms_form="conditional"))
     layout = None
     if evaluation_layout is not None:
         all_runs, positions = evaluation_layout
@@ -130,7 +133,7 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
         opt_states = [optimizer.init(jnp.asarray(e)) for e in etas]
         state = {"chunk": 0, "etas": etas,
                  "opt_states": jax.tree.map(lambda *x: np.stack(x), *opt_states),
-                 "evaluations": [_evaluate(evaluator, etas, section, root, 0)]}
+                 "evaluations": [_evaluate(evaluator, etas, section, evaluation_key(cfg), 0)]}
     progress.update(state["chunk"] * len(groups))
     programs = {kind: _chunk_program(problem, kind[0], kind[1], section, optimizer)
                 for kind in groups}
@@ -154,7 +157,7 @@ def run_meta_training(cfg: dict, section: dict, name: str, runs: list[Run], prog
         updates = (chunk + 1) * section["eval_every"]
         state = {"chunk": chunk + 1, "etas": etas, "opt_states": opt_states,
                  "evaluations": state["evaluations"]
-                 + [_evaluate(evaluator, etas, section, root, updates)]}
+                 + [_evaluate(evaluator, etas, section, evaluation_key(cfg), updates)]}
         checkpoint.save(state)
     return _table(runs, state["evaluations"], section)
 
@@ -165,7 +168,12 @@ def _set_rows(array, idx, values):
     return array
 
 
-def _evaluate(evaluator, etas, section, root, update):
+def evaluation_key(cfg: dict) -> jax.Array:
+    """The evaluation bandits and noise: the same for every run, update and experiment."""
+    return jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), name_salt("evaluation"))
+
+
+def _evaluate(evaluator, etas, section, key, update):
     """J at every run's eta on the same ``eval_bandits`` bandits and lifetime noise.
 
     The evaluation key is the same for every run and every evaluation, so differences between
@@ -176,9 +184,8 @@ def _evaluate(evaluator, etas, section, root, update):
         full, positions = layout
         padded = full.copy()
         padded[positions] = etas
-        _, _, mean, se = _evaluate((program, None), padded, section, root, update)
+        _, _, mean, se = _evaluate((program, None), padded, section, key, update)
         return update, etas.copy(), mean[positions], se[positions]
-    key = jax.random.fold_in(root, 2)
     safe = np.nan_to_num(etas, nan=0.0, posinf=50.0, neginf=-50.0)
     mean, se = mean_lifetime_reward(program, safe, section["eval_bandits"], key)
     bad = ~np.all(np.isfinite(etas), axis=1)

@@ -14,14 +14,15 @@ from __future__ import annotations
 from metagrad.figures import captions, frontier_plot
 
 PAPER_SIZES = " Paper: 5 x 5 grid over [1, 4]^2, 1,000-2,000 bandits x 1,000 iterations per point."
-PANELS = (frontier_plot.RAW_BIAS, frontier_plot.CORRECTED_BIAS)
 
 
 def draw(tables: dict, cfg: dict, section: dict):
-    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, PANELS, figure_no=8, discount=True,
+    panels = (frontier_plot.RAW_BIAS, *frontier_plot.second_panel(
+        tables, frontier_plot.DECISIVE_BIAS, frontier_plot.CORRECTED_BIAS))
+    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, panels, figure_no=8, discount=True,
                                                       title="Coefficient versus meta-discount")
     caption = captions.frontier_caption(
         agg, cfg, section, L, info, figure_no=8, corrected_panel=True, discount=True,
         x_text="Left: x = bias x 1e4 (grid mean over the eta grid, the paper's number; axis from 0).",
-        extra=PAPER_SIZES)
+        extra=frontier_plot.decisive_sentence(panels) + PAPER_SIZES)
     return fig, caption

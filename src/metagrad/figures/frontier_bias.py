@@ -20,13 +20,12 @@ from metagrad.figures import captions, frontier_plot
 
 PAPER_SIZES = (" Paper: 5 x 5 grid over [0.5, 2.5]^2, 4,000 bandits x 200 iterations per point, "
                "FD reference 32,000 x 200 x 5 seeds, epsilon = 0.01.")
-PANELS = (frontier_plot.RAW_BIAS, frontier_plot.CORRECTED_BIAS)
-
-
 def draw(tables: dict, cfg: dict, section: dict):
-    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, PANELS, figure_no=4)
+    panels = (frontier_plot.RAW_BIAS, *frontier_plot.second_panel(
+        tables, frontier_plot.DECISIVE_BIAS, frontier_plot.CORRECTED_BIAS))
+    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, panels, figure_no=4)
     caption = captions.frontier_caption(
         agg, cfg, section, L, info, figure_no=4, corrected_panel=True,
         x_text="Left: x = bias x 1e4 (grid mean over the eta grid, the paper's number; axis from 0).",
-        extra=PAPER_SIZES)
+        extra=frontier_plot.decisive_sentence(panels) + PAPER_SIZES)
     return fig, caption

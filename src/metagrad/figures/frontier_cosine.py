@@ -18,7 +18,9 @@ X_TEXT = ("x = negative cosine similarity between the estimator's mean and the F
 
 
 def draw(tables: dict, cfg: dict, section: dict):
-    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, (frontier_plot.NEG_COSINE,),
+    panels = (frontier_plot.NEG_COSINE,
+              *frontier_plot.second_panel(tables, frontier_plot.POOLED_COSINE, None))
+    fig, agg, L, info = frontier_plot.frontier_figure(tables, section, panels,
                                                       figure_no=5, title="Cosine-variance frontier")
     ci = ""
     if {"cosine_ci_low", "cosine_ci_high"} <= set(agg.columns):
@@ -26,5 +28,7 @@ def draw(tables: dict, cfg: dict, section: dict):
         ci = (f" The 95 % batch-bootstrap interval of the grid-mean cosine (in the frontier table) has "
               f"median width {w:.2f} at this profile's sample sizes.")
     caption = captions.frontier_caption(agg, cfg, section, L, info, figure_no=5, x_text=X_TEXT,
-                                        corrected_panel=False, define_bias=False, extra=ci + PAPER_SIZES)
+                                        corrected_panel=False, define_bias=False,
+                                        extra=ci + frontier_plot.decisive_sentence(panels)
+                                        + PAPER_SIZES)
     return fig, caption

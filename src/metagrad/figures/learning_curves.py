@@ -27,7 +27,7 @@ def draw(tables: dict, cfg: dict, section: dict):
         style.mean_band(ax, s, names.color(est), label=names.label(est), linewidth=1.3, alpha=0.3)
         last = s.iloc[-1]
         finals.append(f"{names.label(est)} {last['mean']:.4f} +- {last['se']:.4f}")
-    style.sci_updates_axis(ax)
+    style.sci_updates_axis(ax, paper_factor=section.get("paper_update_factor"))
     ax.set_ylabel("average reward per step\n(mean reward per pull over the lifetime)")
     fig.legend(loc="outside lower center", ncol=2, fontsize="small")
     L = section.get("lifetime_length")

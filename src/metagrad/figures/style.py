@@ -177,11 +177,20 @@ def mean_band(ax, summary, color, *, label=None, linewidth: float = 1.2, alpha: 
                     color=color, alpha=alpha, linewidth=0)
 
 
-def sci_updates_axis(ax, label: str | None = "meta-gradient updates") -> None:
-    """x axis counting meta-updates, in scientific notation when large."""
+def sci_updates_axis(ax, label: str | None = "meta-gradient updates",
+                     paper_factor: float | None = None) -> None:
+    """x axis counting meta-updates, in scientific notation when large; with ``paper_factor``
+    (the profile's learning-rate multiple of the paper's), a top axis gives the paper's
+    equivalent update (same learning rate x updates, so the same distance in eta)."""
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useMathText=True)
     if label:
         ax.set_xlabel(label)
+    if paper_factor and paper_factor != 1:
+        top = ax.secondary_xaxis("top", functions=(lambda u: u * paper_factor,
+                                                   lambda u: u / paper_factor))
+        top.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useMathText=True)
+        top.set_xlabel(f"paper-equivalent updates (x {paper_factor:g})", fontsize="small")
+        top.tick_params(labelsize="small")
 
 
 def grid_extent(values: Sequence[float]) -> tuple[float, float]:

@@ -76,7 +76,7 @@ def draw(tables: dict, cfg: dict, section: dict):
                 finals.append(f"T={T} c={c:g}: {s['mean'].iloc[-1]:.4f}")
         lr = sub_t["learning_rate"].iloc[0] if "learning_rate" in sub_t else None
         ax.set_title(style.truncation_label(T, L) + (f"  (lr {lr:g})" if lr is not None else ""), fontsize="small")
-        style.sci_updates_axis(ax, label=None)
+        style.sci_updates_axis(ax, label=None, paper_factor=section.get("paper_update_factor"))
     axes[0].set_ylabel("average reward per step")
     handles = [Line2D([], [], color=colors[c], linewidth=2, label=f"{c:g}") for c in coefs]
     if merged:

@@ -68,26 +68,33 @@ def _decisive(aggregate: pd.DataFrame, paired_aggregate: pd.DataFrame | None) ->
 
 
 def _cosines(table: pd.DataFrame, aggregate: pd.DataFrame, ref_id: str, seed: int) -> pd.DataFrame:
+    """``cosine_pooled``: to the untruncated c = 1 mean (paired for MG settings, whose own
+    cosine there is 1 by construction); ``cosine_pooled_fd``: to the FD reference (independent
+    samples), for every MG setting (its variance-reduced rows) and ES."""
     pooled = pool_batches(table[table["pairing_group"].isin(["mg_rb", "mg_paired", "es"])])
     by_id = {sid: g for sid, g in pooled.groupby("setting_id")}
+    fd = table[table["pairing_group"] == "fd"]
+    fd = pool_batches(fd.assign(setting_id="fd", batch=fd.groupby(["setting_id", "batch"]).ngroup()))
     out = aggregate.copy()
-    for column in ("cosine_pooled", "cosine_pooled_ci_low", "cosine_pooled_ci_high",
-                   "cosine_pooled_boot_se"):
-        out[column] = np.nan
+    for name in ("cosine_pooled", "cosine_pooled_fd"):
+        for suffix in ("", "_ci_low", "_ci_high", "_boot_se"):
+            out[name + suffix] = np.nan
     reference = by_id[ref_id]
     for i, row in out.iterrows():
         base = _base_id(row["setting_id"])
         if row["pairing_group"] in ("mg", "mg_rb") and f"{base}_rb" in by_id:
-            result = pooled_cosine(by_id[f"{base}_rb"], reference, by_id.get(f"{base}_paired"),
-                                   seed=seed + i)
+            estimate, paired = by_id[f"{base}_rb"], by_id.get(f"{base}_paired")
         elif row["pairing_group"] == "es":
-            result = pooled_cosine(by_id[row["setting_id"]], reference, None, seed=seed + i)
+            estimate, paired = by_id[row["setting_id"]], None
         else:
             continue
-        out.loc[i, "cosine_pooled"] = result["cosine"]
-        out.loc[i, "cosine_pooled_ci_low"] = result["ci_low"]
-        out.loc[i, "cosine_pooled_ci_high"] = result["ci_high"]
-        out.loc[i, "cosine_pooled_boot_se"] = result["boot_se"]
+        for name, result in (
+                ("cosine_pooled", pooled_cosine(estimate, reference, paired, seed=seed + i)),
+                ("cosine_pooled_fd", pooled_cosine(estimate, fd, None, seed=seed + i))):
+            out.loc[i, name] = result["cosine"]
+            out.loc[i, name + "_ci_low"] = result["ci_low"]
+            out.loc[i, name + "_ci_high"] = result["ci_high"]
+            out.loc[i, name + "_boot_se"] = result["boot_se"]
     return out
 
 
