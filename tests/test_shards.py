@@ -94,11 +94,13 @@ def test_shard_names_cover_each_experiment(smoke):
     sec = smoke["experiments"]
     assert shards.shard_names("frontier_L80", sec["frontier_L80"],
                               {"by": "batch", "batches_per_shard": 1}) == [
-        "mg-00000-00001", "mg-00001-00002", "es-00000-00001", "es-00001-00002",
-        "fd-00000-00001", "fd-00001-00002"]
+        "mg-00000-00001", "mg-00001-00002", "mg_rb-00000-00001", "mg_rb-00001-00002",
+        "es-00000-00001", "es-00001-00002", "fd-00000-00001", "fd-00001-00002",
+        "fd_check-00000-00001", "fd_check-00001-00002"]
     assert shards.shard_names("frontier_L30", sec["frontier_L30"],
                               {"by": "batch", "batches_per_shard": 5}) == [
-        "mg-00000-00002", "fd-00000-00002"]   # no ES at L = 30 in smoke; last chunk is short
+        "mg-00000-00002", "mg_rb-00000-00002", "fd-00000-00002",
+        "fd_check-00000-00002"]   # no ES at L = 30 in smoke; last chunk is short
     assert shards.shard_names("truncated_sgd", sec["truncated_sgd"],
                               {"by": ["truncation_length", "seed"]}) == [
         "truncation_length-1__seed-0", "truncation_length-8__seed-0",
@@ -117,7 +119,8 @@ def test_paper_plan_fans_out_into_many_jobs():
     plan = yaml.safe_load((REPO / "workflow/shards.yaml").read_text())["paper"]
     counts = {name: len(shards.shard_names(name, paper["experiments"][name], spec))
               for name, spec in plan.items()}
-    assert set(counts) == set(shards.SHARDABLE)
+    assert set(counts) == set(paper["experiments"])          # every experiment fans out
+    assert {paper["experiments"][n]["kind"] for n in counts} == set(shards.SHARDABLE)
     assert min(counts.values()) >= 5 and sum(counts.values()) > 300, counts
 
 

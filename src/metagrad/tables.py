@@ -47,6 +47,11 @@ HEADERS = {
     "cosine": ("cosine (± grid err)", r"cosine ($\pm$ grid err.)"),
     "cosine_median": ("cosine (median)", "cosine (median)"),
     "samples_per_point": ("samples / point", "samples / point"),
+    "bias_decisive_x1e4": ("decisive bias ×1e4 (ours, paired) [95 % CI]",
+                           r"decisive bias $\times 10^{4}$ (ours) [95\,\% CI]"),
+    "cosine_pooled_fd": ("pooled cosine to FD (ours) [95 % CI]",
+                         r"pooled cosine to FD (ours) [95\,\% CI]"),
+    "variance_reduction": ("variance reduction (ours, ×)", r"variance reduction (ours, $\times$)"),
     "num_points": ("grid points", "grid points"),
     "num_meta_params": ("D (meta-params)", "$D$"),
     "num_probes": ("K (variance probes)", "$K$"),
@@ -96,6 +101,12 @@ def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"frontier table lacks columns {missing}; has {list(agg.columns)}")
 
+    rb = None
+    if "pairing_group" in agg.columns:   # one row per setting: its raw row; the variance-reduced
+        groups = agg["pairing_group"]    # rows (ours) give the variance reduction
+        rb = agg[groups == "mg_rb"].set_index("setting_id")
+        agg = agg[groups.isin(["mg", "es"])].reset_index(drop=True)
+
     def col(name):
         return agg[name].astype(float) if name in agg.columns else pd.Series(np.nan, index=agg.index)
 
@@ -116,6 +127,17 @@ def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
         "samples_per_point": col("samples_per_point"),
         "num_points": col("num_points"),
     })
+    if "bias_decisive" in agg.columns:   # ours: the decisive metrics (summaries/frontier.py)
+        out["bias_decisive_x1e4"] = BIAS_SCALE * col("bias_decisive")
+        out["bias_decisive_x1e4_ci_low"] = BIAS_SCALE * col("bias_decisive_ci_low")
+        out["bias_decisive_x1e4_ci_high"] = BIAS_SCALE * col("bias_decisive_ci_high")
+    if "cosine_pooled_fd" in agg.columns:
+        out["cosine_pooled_fd"] = col("cosine_pooled_fd")
+        out["cosine_pooled_fd_ci_low"] = col("cosine_pooled_fd_ci_low")
+        out["cosine_pooled_fd_ci_high"] = col("cosine_pooled_fd_ci_high")
+    if rb is not None and len(rb):
+        rb_variance = agg["setting_id"].map(lambda k: rb["variance"].get(f"{k}_rb", np.nan))
+        out["variance_reduction"] = col("variance") / rb_variance.astype(float)
     gm = out["meta_discount"]
     if gm.isna().all() or np.allclose(gm.dropna(), 1.0):
         out = out.drop(columns=["meta_discount"])  # no meta-discount sweep in this experiment
