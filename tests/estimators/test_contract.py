@@ -131,7 +131,8 @@ def test_es_settings_are_paired(case):
         if singular[0] < 1e-3:     # both members scored the same (discrete rewards): no signal
             continue
         informative += 1
-        assert singular[1] <= 1e-4 * singular[0]
+        if singular.size > 1:      # D = 1 (the maze's scalar w): rank one holds trivially
+            assert singular[1] <= 1e-4 * singular[0]
     assert informative >= 2
 
 

@@ -24,6 +24,12 @@ def _truncated_training(*args, **kwargs):
     return run_truncated(*args, **kwargs)
 
 
+def _maze_gradients(*args, **kwargs):
+    from metagrad.experiments.maze_gradients import run
+    return run(*args, **kwargs)
+
+
 # imported lazily, so that `metagrad validate` does not import JAX
 KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _named_training,
-         "truncated_training": _truncated_training}
+         "truncated_training": _truncated_training,
+         "maze_gradients": _maze_gradients}

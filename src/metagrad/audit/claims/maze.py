@@ -9,7 +9,7 @@ from metagrad.audit.verdict import finish
 
 __all__ = ["check_c11", "MAZE_TABLE", "MAZE_COLUMNS"]
 
-MAZE_TABLE = "maze/maze_gradients"
+MAZE_TABLE = "maze_gradients/maze_gradients"
 MAZE_COLUMNS = ("variant", "w", "seed", "mean", "std")
 
 
