@@ -95,3 +95,20 @@ def test_exact_objective_matches_central_difference():
     eps = 1e-2
     fd = (float(exact_objective(problem, eta + eps)) - float(exact_objective(problem, eta - eps))) / (2 * eps)
     assert fd == pytest.approx(float(exact_gradient(problem, eta)), rel=2e-2, abs=1e-5)
+
+
+def test_context_meta_network_no_advantage_is_unbiased_and_with_advantage_is_not():
+    """The same proof for figure 10's 385-parameter "context" eta (reverse mode)."""
+    from jax.flatten_util import ravel_pytree
+
+    def problem(loss):
+        return tiny(loss, meta_form="context")
+
+    eta = problem("no_advantage").eta_template()
+    truth = np.asarray(ravel_pytree(exact_gradient(problem("no_advantage"), eta))[0])
+    no = np.asarray(exact_mg_mean(problem("no_advantage"), MGSetting(2, 1.0), eta, "reverse"))
+    with_ = np.asarray(exact_mg_mean(problem("with_advantage"), MGSetting(2, 1.0), eta, "reverse"))
+    scale = np.abs(truth).max()
+    assert scale > 1e-5
+    np.testing.assert_allclose(no, truth, atol=1e-4 * scale)
+    assert np.abs(with_ - truth).max() > 1e-2 * scale

@@ -61,3 +61,45 @@ def test_bad_arguments_name_the_key(kwargs, key):
     args = {"env": MazeEnv(2, 2), "lifetime_length": 2, "trajectories_per_update": 1, **kwargs}
     with pytest.raises(ValueError, match=key):
         MazeProblem(**args)
+
+
+def context_problem(outer_loss="no_advantage", lifetime_length=3, episode_length=2):
+    return MazeProblem(MazeEnv(2, episode_length), lifetime_length, 2, outer_loss, hidden=(8,),
+                       meta_form="context")
+
+
+def test_context_meta_network_reads_a_fifo_of_mean_rewards():
+    from jax.flatten_util import ravel_pytree
+
+    problem = context_problem()
+    eta = problem.eta_template()
+    assert ravel_pytree(eta)[0].size == 385                               # spec: 385 parameters
+    params, state = problem.start(jax.random.PRNGKey(0), None, eta)
+    np.testing.assert_array_equal(np.asarray(params["history"]), np.zeros(10))
+    means = []
+    for step in range(3):
+        state, batch = problem.collect(params, state, jax.random.PRNGKey(step))
+        params = problem.update(params, batch, eta, step)
+        means.append(float(jnp.mean(batch.rewards)))
+    np.testing.assert_allclose(np.asarray(params["history"])[-3:], means, rtol=1e-6)  # newest last
+    np.testing.assert_array_equal(np.asarray(params["history"])[:7], np.zeros(7))
+    # the coefficient depends on the history
+    shifted = {**params, "history": params["history"] + 1.0}
+    assert float(problem.ent_coef(eta, params)) != float(problem.ent_coef(eta, shifted))
+
+
+def test_context_forward_mode_equals_reverse_mode():
+    from metagrad.estimators.base import flat_grads
+
+    problem = context_problem(lifetime_length=4)
+    eta = problem.eta_template()
+    settings = [MGSetting(3, 1.0), MGSetting(1, 0.0)]
+    grads = {}
+    for mode in ("forward", "reverse"):
+        mg = make_mg(problem, settings, mode=mode)
+        estimate, _ = mg.estimate((), jax.random.PRNGKey(3), eta)
+        grads[mode] = np.asarray(flat_grads(estimate.grad))
+    assert make_mg(problem, settings).settings[0]["mode"] == "reverse"   # D = 385 > 16
+    scale = np.abs(grads["forward"]).max()
+    assert scale > 0
+    np.testing.assert_allclose(grads["reverse"], grads["forward"], atol=1e-5 * scale)

@@ -7,7 +7,11 @@ flip, so one window of 8 updates is one lifetime of 8 updates (untruncated); the
 are drawn per agent in ``start`` (the task carries nothing: by the symmetry of the two objects
 every estimate has the same distribution under either sign).
 
-eta ("simple" form): a scalar ``w`` with ``ent_coef = sigmoid(w)``.
+eta, two forms: "simple", a scalar ``w`` with ``ent_coef = sigmoid(w)`` (figure 9); "context",
+the parameters of ``Dense(32)-ReLU-Dense(1)-sigmoid`` over the agent's last ``CONTEXT_LENGTH``
+per-update mean rewards per env step (a FIFO, newest last, zeros at the start), 385 scalars
+(figure 10's meta-network; the FIFO rides in the learner as ``params["history"]``, a function
+of the sampled rewards only, so it carries no derivative).
 
 Outer terms of update k (``G`` discounted Monte-Carlo returns, ``A = G - V_{theta_k}``, V
 stop-gradiented everywhere in the outer loss):
@@ -32,6 +36,7 @@ from __future__ import annotations
 import itertools
 from typing import NamedTuple
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,7 +46,16 @@ from metagrad.learners.actor_critic import ActorCritic, discounted_returns
 from metagrad.problems.base import OuterTerms
 
 OUTER_LOSSES = ("no_advantage", "with_advantage")
-META_FORMS = ("simple",)
+META_FORMS = ("simple", "context")
+CONTEXT_LENGTH = 10
+
+
+class ContextNet(nn.Module):
+    """The "context" meta-network: last rewards -> entropy-coefficient logit."""
+
+    @nn.compact
+    def __call__(self, history):
+        return nn.Dense(1)(nn.relu(nn.Dense(32)(history)))[..., 0]
 
 
 class MazeBatch(NamedTuple):
@@ -90,9 +104,13 @@ class MazeProblem:
 
     # -- eta -------------------------------------------------------------------------------
     def eta_template(self):
+        if self.meta_form == "context":
+            return ContextNet().init(jax.random.PRNGKey(0), jnp.zeros((CONTEXT_LENGTH,)))
         return jnp.zeros((), jnp.float32)
 
-    def ent_coef(self, eta):
+    def ent_coef(self, eta, params=None):
+        if self.meta_form == "context":
+            return jax.nn.sigmoid(ContextNet().apply(eta, params["history"]))
         return jax.nn.sigmoid(eta)
 
     # -- episodes ----------------------------------------------------------------------------
@@ -121,7 +139,10 @@ class MazeProblem:
     def start(self, key, task, eta):
         init_key, sign_key, noise_key = jax.random.split(key, 3)
         state = MazeState(sample_object_rewards(sign_key), noise_key, jnp.zeros((), jnp.int32))
-        return self.learner.init(init_key), state
+        params = self.learner.init(init_key)
+        if self.meta_form == "context":
+            params = {**params, "history": jnp.zeros((CONTEXT_LENGTH,), jnp.float32)}
+        return params, state
 
     def collect(self, params, env_state, key):
         params = jax.lax.stop_gradient(params)
@@ -136,8 +157,12 @@ class MazeProblem:
         return env_state._replace(update=env_state.update + 1), MazeBatch(obs, actions, rewards)
 
     def update(self, params, batch, eta, step, hessian="none"):
-        return self.learner.update(params, batch.observations, batch.actions, batch.rewards,
-                                   self.ent_coef(eta), hessian)
+        new = self.learner.update(params, batch.observations, batch.actions, batch.rewards,
+                                  self.ent_coef(eta, params), hessian)
+        if self.meta_form == "context":   # FIFO of per-update mean rewards per step, newest last
+            reward = jax.lax.stop_gradient(jnp.mean(batch.rewards))
+            new = {**new, "history": jnp.append(params["history"][1:], reward)}
+        return new
 
     def outer_terms(self, params, batch):
         log_pi = self.learner.log_policy(params, batch.observations)
@@ -211,4 +236,5 @@ def from_config(task: dict, section: dict) -> MazeProblem:
     return MazeProblem(env, section["window_length"], task["trajectories_per_update"],
                        section.get("outer_loss", "no_advantage"),
                        tuple(task.get("hidden", (256, 256))), task.get("gamma", 0.99),
-                       task.get("value_coef", 0.1), task.get("learning_rate", 1.0))
+                       task.get("value_coef", 0.1), task.get("learning_rate", 1.0),
+                       section.get("meta_form", "simple"))
