@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from metagrad.envs.maze import MazeEnv, sample_object_rewards
+from metagrad.estimators.exact import ScriptedProblem
 from metagrad.learners.actor_critic import ActorCritic, discounted_returns
 from metagrad.problems.base import OuterTerms
 
@@ -201,19 +202,12 @@ class MazeProblem:
                            jnp.zeros(sequences.shape[0], jnp.float32))
 
 
-class ScriptedMaze:
+class ScriptedMaze(ScriptedProblem):
     """The maze replaying a given action sequence ``[L, B, H]`` (the task) with fixed noise."""
 
     def __init__(self, problem: MazeProblem, noise_key):
-        self.problem = problem
+        super().__init__(problem)
         self.noise_key = noise_key
-        self.lifetime_length = problem.lifetime_length
-        self.eta_template = problem.eta_template
-        self.outer_terms = problem.outer_terms
-        self.update = problem.update
-
-    def sample_task(self, key):
-        raise TypeError("a scripted problem has no task distribution: pass the sequence")
 
     def start(self, key, task, eta):
         learner, state = self.problem.start(self.noise_key, None, eta)
