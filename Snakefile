@@ -45,5 +45,6 @@ rule all:
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/frontier.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/maze.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/audit.smk"

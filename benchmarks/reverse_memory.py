@@ -20,7 +20,6 @@ forward mode (385 tangents of the learner per step: its memory is estimated, not
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ import jax.numpy as jnp  # noqa: E402
 from jax.flatten_util import ravel_pytree  # noqa: E402
 
 from metagrad.estimators import MGSetting, make_mg, sample_grads  # noqa: E402
+from metagrad.io import write_csv_rows  # noqa: E402
 from metagrad.problems.base import OuterTerms  # noqa: E402
 
 OBS, ACTIONS, TRAJ, STEPS, HISTORY = 26, 4, 10, 8, 10
@@ -154,11 +154,7 @@ def main(argv=None) -> int:
         row = measure(window, args.samples)
         print(row, flush=True)
         rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv_rows(args.out, rows)
     return 0
 
 

@@ -11,7 +11,6 @@ ratio is the saving in samples for resolving a bias.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from metagrad.config import load_config  # noqa: E402
+from metagrad.io import write_csv_rows  # noqa: E402
 from metagrad.estimators import MGSetting, make_mg, sample_grads  # noqa: E402
 from metagrad.problems.bandit import make_bandit_problem  # noqa: E402
 
@@ -66,11 +66,7 @@ def main(argv=None) -> int:
                 row[f"reduction_{form}"] = round(float(variance["raw"][s] / variance[form][s]), 2)
             print(row, flush=True)
             rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv_rows(args.out, rows)
     return 0
 
 

@@ -177,3 +177,24 @@ def test_the_config_slice_is_seed_plus_task_plus_experiment():
     other = copy.deepcopy(cfg)
     other["experiments"]["landscape"]["num_seeds"] += 1
     assert config_slice(other, "frontier_L80") == part
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        (("tasks", "maze", "side"), 1, ">= 2"),
+        (("tasks", "maze", "episode_length"), 0, ">= 1"),
+        (("experiments", "maze_gradients", "coefficient"), 1.5, "<= 1"),
+        (("experiments", "maze_gradients", "coefficient"), -0.1, ">= 0"),
+        (("experiments", "maze_gradients", "fd_epsilon"), 0.0, "> 0"),
+        (("experiments", "maze_gradients", "fd_epsilon"), -0.1, "> 0"),
+    ],
+)
+def test_maze_bad_input_names_the_key(path, value, expect):
+    test_out_of_range_value(path, value, expect)
+
+
+def test_maze_window_longer_than_the_flip_interval():
+    err = _bad(lambda c: c["experiments"]["maze_gradients"].update(flip_interval=639))
+    assert err.key == "experiments.maze_gradients.window_length"
+    assert "flip_interval" in str(err) and "640 env steps" in str(err)

@@ -268,8 +268,29 @@ def _check_tasks_defined(cfg: dict):
                         f"{', '.join(repr(t) for t in sorted(tasks)) or '(none defined)'}")
 
 
+def _check_maze_windows(cfg: dict):
+    """A maze window (``window_length`` updates of ``trajectories_per_update`` episodes of
+    ``episode_length`` steps) must fit in the flip interval (env steps per agent)."""
+    tasks = cfg.get("tasks") or {}
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or "flip_interval" not in sec or "window_length" not in sec:
+            continue
+        task = tasks.get(sec.get("task")) if isinstance(sec.get("task"), str) else None
+        if not isinstance(task, dict):
+            continue
+        try:
+            steps = int(sec["window_length"]) * int(task["trajectories_per_update"]) * int(task["episode_length"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if isinstance(sec["flip_interval"], int) and steps > sec["flip_interval"]:
+            key = f"experiments.{name}.window_length"
+            yield key, (f"{key} = {sec['window_length']!r} makes a window of {steps} env steps, longer "
+                        f"than experiments.{name}.flip_interval = {sec['flip_interval']!r}")
+
+
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
-    _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined]
+    _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined,
+    _check_maze_windows]
 
 
 # --------------------------------------------------------------------------------------------

@@ -48,6 +48,20 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def write_csv_rows(path: str | os.PathLike, rows: list[dict]) -> Path:
+    """Rows (dicts with the same keys) as a CSV file, written atomically."""
+    import csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
+
+
 def _json_default(obj: Any):
     # numpy scalars/arrays and paths, without importing numpy here
     if hasattr(obj, "tolist"):

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import tiny_problem, TINY_PROBLEMS
+from tiny_bandits import tiny_problem, TINY_PROBLEMS
 from metagrad.estimators import MGSetting, make_es, make_fd, make_mg, sample_grads
 from metagrad.estimators.exact import (exact_gradient, exact_mg_mean, exact_objective,
                                        exact_smoothed_gradient, window_step_weights)

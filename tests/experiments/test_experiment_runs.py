@@ -46,7 +46,10 @@ def _frontier_section(cfg):
     ("frontier_L80", _frontier_section, 2),
     ("learning_curves", lambda cfg: {**cfg["experiments"]["learning_curves"], "num_updates": 30,
                                      "eval_every": 10, "estimators": ["fd", "correction"]}, 3),
-], ids=["frontier", "meta_training"])
+    ("maze_gradients", lambda cfg: {**cfg["experiments"]["maze_gradients"], "w_points": 2,
+                                    "mg_agents_per_seed": 3, "fd_agents_per_seed": 2,
+                                    "agents_per_call": 2}, 2),
+], ids=["frontier", "meta_training", "maze_gradients"])
 def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, name, make_section,
                                                       interrupt_after):
     """Kill after some finished work, rerun: the same table as one uninterrupted run."""
@@ -91,3 +94,19 @@ def test_experiment_salts_use_the_whole_name():
     names = ["frontier_L80", "frontier_L30", "truncated_sgd", "truncated_adam", "landscape",
              "trajectories", "learning_curves"]
     assert len({name_salt(n) for n in names}) == len(names)
+
+
+def test_maze_gradients_table_pairs_the_variants(smoke):
+    """Both MG variants on the same agents: the paired-difference row equals the difference of
+    the variants' means, and the objectives (same sampled windows) are identical."""
+    section = {**smoke["experiments"]["maze_gradients"], "w_points": 2, "num_seeds": 2,
+               "mg_agents_per_seed": 4, "fd_agents_per_seed": 2, "agents_per_call": 4}
+    table = KINDS["maze_gradients"](smoke, section, "maze_gradients", NullProgress())
+    assert set(table["variant"]) == {"no_advantage", "with_advantage", "with_minus_no", "fd"}
+    key = ["w", "seed"]
+    by = {v: g.set_index(key).sort_index() for v, g in table.groupby("variant")}
+    np.testing.assert_allclose(by["with_minus_no"]["mean"],
+                               by["with_advantage"]["mean"] - by["no_advantage"]["mean"],
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(by["with_advantage"]["objective"], by["no_advantage"]["objective"])
+    assert (by["no_advantage"]["num_agents"] == 4).all() and (by["fd"]["num_agents"] == 2).all()

@@ -17,8 +17,8 @@ AUDIT_TABLES = [
     "results/{profile}/truncated_sgd/truncated_sgd.parquet",
     "results/{profile}/truncated_adam/truncated_adam.parquet",
     "results/{profile}/landscape/landscape.parquet",
+    "results/{profile}/maze_gradients/maze_gradients.parquet",
 ]
-# (the maze claim C11 reads results/{profile}/maze/maze_gradients.parquet: add it here when a rule makes it)
 
 def _figure_files(suffix):
     return [t[: -len(".pdf")] + suffix for t in _TARGETS if t.startswith("figures/") and t.endswith(".pdf")]

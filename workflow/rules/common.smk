@@ -117,6 +117,8 @@ CORE_CODE = ("lifetime.py", "names.py", "problems/base.py", "learners/dice.py",
 # a task's own files: metagrad.problems.<task> and what it builds on
 TASK_CODE = {
     "bandit": ("envs/bandit.py", "learners/softmax_reinforce.py", "problems/bandit.py"),
+    "maze": ("envs/maze.py", "learners/actor_critic.py", "problems/maze.py",
+             "estimators/exact.py"),   # problems/maze.py scripts its enumeration on exact.py
 }
 # the runner of each experiment kind (metagrad.experiments.KINDS)
 KIND_CODE = {
@@ -124,6 +126,7 @@ KIND_CODE = {
     "frontier": ("experiments/frontier.py",),
     "named_training": ("experiments/meta_training.py",),
     "truncated_training": ("experiments/meta_training.py",),
+    "maze_gradients": ("experiments/maze_gradients.py",),
 }
 
 

@@ -36,13 +36,11 @@ class Enumeration(NamedTuple):
     log_noise: Any      # [M]: log-probability of each sequence's eta-independent noise
 
 
-class ScriptedBanditProblem:
-    """A bandit problem whose ``collect`` replays a given outcome sequence instead of sampling.
+class ScriptedProblem:
+    """A problem whose ``collect`` replays one outcome sequence (its task) instead of sampling;
+    subclasses write ``start`` and ``collect``, everything else is the wrapped problem's."""
 
-    The task is ``(actions [L, B], noise [L, B])``; everything else is the wrapped problem's.
-    """
-
-    def __init__(self, problem: BanditLearningRateProblem):
+    def __init__(self, problem):
         self.problem = problem
         self.lifetime_length = problem.lifetime_length
         self.eta_template = problem.eta_template
@@ -51,6 +49,10 @@ class ScriptedBanditProblem:
 
     def sample_task(self, key):
         raise TypeError("a scripted problem has no task distribution: pass the sequence")
+
+
+class ScriptedBanditProblem(ScriptedProblem):
+    """The bandit replaying ``(actions [L, B], noise [L, B])``."""
 
     def start(self, key, task, eta):
         actions, noise = task

@@ -19,6 +19,11 @@ def _meta_training(*args, **kwargs):
     return run(*args, **kwargs)
 
 
+def _maze_gradients(*args, **kwargs):
+    from metagrad.experiments.maze_gradients import run
+    return run(*args, **kwargs)
+
+
 # imported lazily, so that `metagrad validate` does not import JAX
 KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _meta_training,
-         "truncated_training": _meta_training}
+         "truncated_training": _meta_training, "maze_gradients": _maze_gradients}

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from metagrad.estimators.exact import ScriptedProblem
 from metagrad.learners.dice import check_hessian, magic_box
 from metagrad.problems.base import OuterTerms
 
@@ -144,18 +145,8 @@ class TinyMDPProblem:
                            jnp.zeros(sequences.shape[0], jnp.float32))
 
 
-class ScriptedTinyMDP:
+class ScriptedTinyMDP(ScriptedProblem):
     """The tiny MDP replaying a given action sequence ``[L, B, H]`` (the task)."""
-
-    def __init__(self, problem: TinyMDPProblem):
-        self.problem = problem
-        self.lifetime_length = problem.lifetime_length
-        self.eta_template = problem.eta_template
-        self.outer_terms = problem.outer_terms
-        self.update = problem.update
-
-    def sample_task(self, key):
-        raise TypeError("a scripted problem has no task distribution: pass the sequence")
 
     def start(self, key, task, eta):
         return eta["init"], (task, jnp.zeros((), jnp.int32))
