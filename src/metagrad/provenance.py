@@ -44,6 +44,9 @@ def _source_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+CODE_PATHS = ("src", "workflow", "Snakefile", "pyproject.toml", "benchmarks", "scripts")
+
+
 def git_info(path: str | os.PathLike | None = None) -> dict:
     """``{'git_commit': sha or None, 'git_dirty': bool or None}`` for the checkout at ``path``
     (default: the one this package was imported from)."""
@@ -57,7 +60,9 @@ def git_info(path: str | os.PathLike | None = None) -> dict:
         return res.stdout.strip() if res.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # the code and configuration only: a regeneration rewrites the tracked results/ and
+    # figures/ it is producing, which must not mark its own provenance dirty
+    status = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
     if commit is None and git("rev-parse", "--git-dir") is not None:
         commit = "(no commits yet)"
     return {"git_commit": commit, "git_dirty": None if status is None else bool(status)}
