@@ -75,10 +75,11 @@ def compile_cache(tmp_path):
     ("frontier_L30", {"by": "batch", "batches_per_shard": 2}),
     ("landscape", {"by": "seed"}),
     ("learning_curves", {"by": "seed"}),
+    ("maze_gradients", {"by": "seed"}),
 ])
 def test_gathered_shards_equal_unsharded_run(smoke, name, spec, compile_cache):
-    """Frontier shards by batch, landscape by seed, meta-training by seed (smoke sizes, fewer
-    settings to keep compile time short)."""
+    """Frontier shards by batch, landscape and maze by seed, meta-training by seed (smoke sizes,
+    fewer settings to keep compile time short)."""
     cfg = _small_frontier(smoke) if name == "frontier_L30" else copy.deepcopy(smoke)
     section = cfg["experiments"][name]
     if name == "landscape":
@@ -120,6 +121,7 @@ def test_paper_plan_fans_out_into_many_jobs():
     counts = {name: len(shards.shard_names(name, paper["experiments"][name], spec))
               for name, spec in plan.items()}
     assert set(counts) == set(paper["experiments"])          # every experiment fans out
+    assert counts["maze_gradients"] == paper["experiments"]["maze_gradients"]["num_seeds"]
     assert {paper["experiments"][n]["kind"] for n in counts} == set(shards.SHARDABLE)
     assert min(counts.values()) >= 5 and sum(counts.values()) > 300, counts
 

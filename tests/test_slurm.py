@@ -33,6 +33,20 @@ FIGURE = "figures/smoke/fig8_coefficient_vs_discount.pdf"
 EXPERIMENT = "frontier_L30"
 RESULTS = f"results/smoke/{EXPERIMENT}"
 FAILING = "mg-00001-00002"
+# fewer reference batches than the smoke profile (shorter test): mg 2, mg_rb 2, fd 1, fd_check 1
+SMALLER = {"fd_batches": 1, "fd_check_batches": 1}
+
+
+def _smaller_frontier(root: Path) -> list[str]:
+    """Shrink the copied smoke profile's frontier_L30 (SMALLER); return its shard names at one
+    batch per shard."""
+    from metagrad.experiments.shards import shard_names
+
+    path = root / "workflow/config/smoke.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["experiments"][EXPERIMENT].update(SMALLER)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return shard_names(EXPERIMENT, cfg["experiments"][EXPERIMENT], {"by": "batch", "batches_per_shard": 1})
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +90,8 @@ def _slurm_run(cwd, env_extra=None):
 def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     t0 = time.monotonic()
     remote = copy_workflow(_mkdir(tmp_path / "slurm"))
+    names = _smaller_frontier(remote)
+    assert FAILING in names and len(names) == 6, names
     (remote / "workflow/shards.yaml").write_text(
         yaml.safe_dump({"smoke": {EXPERIMENT: {"by": "batch", "batches_per_shard": 1}}}))
     shards_dir = remote / RESULTS / "shards"
@@ -84,10 +100,9 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     rc, out = _slurm_run(remote, env_extra={"METAGRAD_TEST_FAIL_SHARD": FAILING})
     assert rc != 0, out[-3000:]
     kept = {p.name: p.stat().st_mtime_ns for p in shards_dir.glob("*.parquet")}
-    assert sorted(kept) == ["fd-00000-00001.parquet", "fd-00001-00002.parquet",
-                            "mg-00000-00001.parquet"], out[-3000:]
+    assert sorted(kept) == sorted(f"{n}.parquet" for n in names if n != FAILING), out[-3000:]
     jobs_first = cluster.squeue()
-    assert sorted(state for _, state, _ in jobs_first) == ["COMPLETED"] * 3 + ["FAILED"], jobs_first
+    assert sorted(state for _, state, _ in jobs_first) == ["COMPLETED"] * 5 + ["FAILED"], jobs_first
 
     # 2. the rerun makes the failed shard alone, then the gather, summary and figure
     rc, out = _slurm_run(remote)
@@ -96,7 +111,7 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     assert out.count("rule experiment_shard:") == 1 and f"shard={FAILING}" in out, out[-3000:]
     jobs = cluster.squeue()
     states = sorted(state for _, state, _ in jobs)
-    assert states == ["COMPLETED"] * 7 + ["FAILED"], jobs   # 4 shards, gather, summary, figure
+    assert states == ["COMPLETED"] * 9 + ["FAILED"], jobs   # 6 shards, gather, summary, figure
     assert "_slurm_rpc_submit_batch_job" in cluster.log("slurmctld")
     ids = {job_id for job_id, _, _ in jobs}
     for prov_file in shards_dir.glob("*.provenance.json"):
@@ -105,11 +120,12 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
         assert slurm["cuda_visible_devices"] in ("0", "1")   # Slurm's GPU assignment
     assert (remote / FIGURE).exists()
     gathered = json.loads((remote / RESULTS / f"{EXPERIMENT}.provenance.json").read_text())
-    assert gathered["rule"] == "experiment_gather" and len(gathered["shards"]) == 4
+    assert gathered["rule"] == "experiment_gather" and len(gathered["shards"]) == 6
     slurm_seconds = time.monotonic() - t0
 
     # 3. the same tables from a local, unsharded run
     local = copy_workflow(_mkdir(tmp_path / "local"))
+    _smaller_frontier(local)
     rc, out = _snakemake(local, "--profile", "workflow/profiles/smoke",
                          f"{RESULTS}/frontier_aggregate.parquet")
     assert rc == 0, out[-4000:]

@@ -26,13 +26,15 @@ def _rows(p, sid, meta, x, extra=None):
 
 def synthetic_frontier(variance, bias=lambda t, c: 0.0, n=256, batches=8, shared=True, seed=0,
                        ts=(1, 20, 79), cs=(0.0, 0.5, 1.0), points=4, es=None, ref_noise=0.01,
-                       point_variance=None, mg_estimator=mg_code):
+                       point_variance=None, mg_estimator=mg_code, dice_variance=None):
     """Frontier tables (raw, points, aggregate) of MG settings with per-sample variance
     ``variance(t, c)`` (trace, split over 2 coordinates) and mean g* + sqrt(bias)(1, 1) (so the
     paper's bias metric = bias(t, c)); ``shared``: every MG setting scales the SAME standard-normal
     draws (paired samples). ``es``: {truncation: variance} of unbiased ES settings (own draws);
     ``point_variance(p, t, c)``: a per-point factor on the variance; ``ref_noise``: std of the FD
-    reference samples (4 n per batch); ``mg_estimator(c, gamma, t)``: the code written."""
+    reference samples (4 n per batch); ``mg_estimator(c, gamma, t)``: the code written;
+    ``dice_variance(p)``: adds an untruncated, unbiased DiCE setting (paired with MG) of this
+    per-sample variance at point p."""
     rng = np.random.default_rng(seed)
     rows = []
     for p in range(points):
@@ -45,6 +47,11 @@ def synthetic_frontier(variance, bias=lambda t, c: 0.0, n=256, batches=8, shared
                 meta = {"estimator": mg_estimator(c, 1.0, t), "truncation_length": t, "coefficient": c,
                         "meta_discount": 1.0, "hessian": "none", "pairing_group": "mg"}
                 rows += _rows(p, f"mg_k{t}_c{c:g}_g1", meta, x)
+        if dice_variance is not None:
+            x = G_STAR + np.sqrt(dice_variance(p) / 2) * base
+            meta = {"estimator": "dice", "truncation_length": ts[-1], "coefficient": 0.0,
+                    "meta_discount": 1.0, "hessian": "dice", "pairing_group": "mg"}
+            rows += _rows(p, f"dice_k{ts[-1]}", meta, x)
         for t, v in (es or {}).items():
             x = G_STAR + np.sqrt(v / 2) * rng.standard_normal((batches, n, 2))
             meta = {"estimator": "es", "truncation_length": t, "coefficient": np.nan, "meta_discount": np.nan,

@@ -11,6 +11,7 @@ rule maze_gradients:
         cfg=lambda w: exp_params(w.profile, "maze_gradients"),
     resources:
         experiment=1,
+        **experiment_resources(),
     shell:
         "{CLI} experiment maze_gradients --profile {wildcards.profile} --out {output.table}"
         " --rule {rule}"

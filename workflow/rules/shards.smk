@@ -101,3 +101,4 @@ if SHARDED:
     ruleorder: experiment_gather > frontier_experiment
     ruleorder: experiment_gather > training_experiment
     ruleorder: experiment_gather > landscape
+    ruleorder: experiment_gather > maze_gradients

@@ -64,7 +64,10 @@ def _row(variant, w, seed, values, objectives, agents_per_sample, section):
             "coefficient": np.nan if variant == "fd" else float(section["coefficient"])}
 
 
-def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> pd.DataFrame:
+def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
+        seeds=None) -> pd.DataFrame:
+    """Rows for every (seed, w) cell; ``seeds`` (default: all ``num_seeds``) computes only those
+    seeds' cells, as a shard does (each cell's keys depend on its seed and w only)."""
     problem = make_problem(cfg, section)
     programs = _programs(problem, section)
     ws = w_grid(section)
@@ -72,10 +75,13 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None) -> p
     A = int(section["agents_per_sample"])
     chunk = int(section["agents_per_call"])
     n_mg, n_fd = int(section["mg_agents_per_seed"]), int(section["fd_agents_per_seed"])
-    cells = [(seed, i) for seed in range(section["num_seeds"]) for i in range(len(ws))]
+    seeds = range(section["num_seeds"]) if seeds is None else seeds
+    cells = [(seed, i) for seed in seeds for i in range(len(ws))]
     checkpoint = Checkpoint(checkpoint_dir, "maze_gradients")
     rows = checkpoint.load([])
-    done = {(r["seed"], r["w"]) for r in rows}
+    done = {(r["seed"], r["w"]) for r in rows if (r["seed"], r["w"]) in
+            {(s, float(ws[i])) for s, i in cells}}
+    rows = [r for r in rows if (r["seed"], r["w"]) in done]
     progress.set_total(len(cells))
     progress.update(len({c for c in done}))
 

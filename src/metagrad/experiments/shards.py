@@ -7,7 +7,8 @@ splits; the split never changes a number:
   batches of one pairing group (``mg``, ``es``, ``fd``). Batch ``i`` at point ``p`` uses keys
   ``fold_in(fold_in(key, i), p)`` and the same compiled program shape as an unsharded run, so
   the gathered table is bit-identical.
-- landscape (``by: seed``): one shard per seed (each seed's lifetimes have their own keys).
+- landscape and maze gradients (``by: seed``): one shard per seed (each seed's lifetimes, or
+  (seed, w) cells, have their own keys).
 - meta-training experiments (``by: seed`` or any other :class:`Run` field, or a list of
   fields, e.g. ``[truncation_length, seed]``): a shard is the runs sharing those values. Each
   run's gradient keys come from its seed and every evaluation uses the same key, so a run's
@@ -31,7 +32,8 @@ import pandas as pd
 FRONTIER = ("frontier",)                                 # experiment kinds
 TRAINING = ("named_training", "truncated_training")
 LANDSCAPE = ("landscape",)
-SHARDABLE = FRONTIER + TRAINING + LANDSCAPE
+BY_SEED = LANDSCAPE + ("maze_gradients",)
+SHARDABLE = FRONTIER + TRAINING + BY_SEED
 _SEP = "__"
 # frontier jobs whose settings write a second pairing group (see experiments.frontier)
 _JOB_OF_GROUP = {"mg_paired": "mg_rb"}
@@ -107,9 +109,9 @@ def shard_names(name: str, section: dict, spec: dict) -> list[str]:
             raise ShardError(f"{name}: batches_per_shard must be >= 1, got {per}")
         return [f"{group}-{start:05d}-{min(start + per, n):05d}"
                 for group, n in _frontier_groups(section) for start in range(0, n, per)]
-    if kind in LANDSCAPE:
+    if kind in BY_SEED:
         if by != "seed":
-            raise ShardError(f"landscape shards by seed (by: seed), got by: {by!r}")
+            raise ShardError(f"{name} shards by seed (by: seed), got by: {by!r}")
         return [f"seed-{s}" for s in range(section["num_seeds"])]
     fields = [by] if isinstance(by, str) else list(by or [])
     unknown = [f for f in fields if f not in _run_fields()]
@@ -138,12 +140,15 @@ def run_shard(cfg: dict, name: str, section: dict, shard: str, progress,
                              f"{', '.join(f'{g}: 0-{n}' for g, n in sizes.items())}")
         return run_frontier(cfg, section, name, progress, checkpoint_dir,
                             shard=(group, range(start, stop)))
-    if kind in LANDSCAPE:
-        from metagrad.experiments.landscape import run
+    if kind in BY_SEED:
+        if kind in LANDSCAPE:
+            from metagrad.experiments.landscape import run
+        else:
+            from metagrad.experiments.maze_gradients import run
 
         value = shard[len("seed-"):] if shard.startswith("seed-") else ""
         if not value.isdigit() or int(value) >= section["num_seeds"]:
-            raise ShardError(f"landscape shards are seed-0 ... seed-{section['num_seeds'] - 1}, "
+            raise ShardError(f"{name} shards are seed-0 ... seed-{section['num_seeds'] - 1}, "
                              f"got {shard!r}")
         return run(cfg, section, name, progress, checkpoint_dir, seeds=[int(value)])
     from metagrad.experiments.meta_training import run_meta_training
@@ -187,6 +192,16 @@ def gather(name: str, section: dict, tables: list[pd.DataFrame]) -> pd.DataFrame
                              f"{section['num_iterations']} iterations x "
                              f"{section['grid_size'] ** 2} points, got {len(table)} rows")
         table = table.sort_values(["seed", "iteration"], kind="stable")
+    elif kind in BY_SEED:
+        from metagrad.experiments.maze_gradients import MG_VARIANTS
+
+        expected = set(range(section["num_seeds"]))
+        got = set(table["seed"].unique().tolist())
+        rows = len(expected) * section["w_points"] * (len(MG_VARIANTS) + 2)   # + difference, FD
+        if len(table) != rows or table.duplicated(["variant", "w", "seed"]).any():
+            raise ShardError(f"{name}: expected {len(expected)} seeds x {section['w_points']} w x "
+                             f"{len(MG_VARIANTS) + 2} variants, once each, got {len(table)} rows")
+        table = table.sort_values(["seed"], kind="stable")
     else:
         expected = set(range(len(_runs(name, section))))
         got = set(table["run_id"].unique().tolist())
