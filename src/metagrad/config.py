@@ -288,9 +288,43 @@ def _check_maze_windows(cfg: dict):
                         f"than experiments.{name}.flip_interval = {sec['flip_interval']!r}")
 
 
+# variance-reduced frontier rows each task can compute (bandit: known arm means; Brax: none)
+_RB_FORMS = {"bandit": {"rb_outer_terms": ("sampled", "conditional"),
+                        "rb_baseline": ("none", "expected_reward", "lookahead")},
+             "brax_schedule": {"rb_outer_terms": ("sampled",), "rb_baseline": ("none", "history")}}
+
+
+def _check_rb_forms(cfg: dict):
+    """A frontier's ``rb_outer_terms`` / ``rb_baseline`` must be ones its task computes."""
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or sec.get("kind") != "frontier":
+            continue
+        for key, allowed in _RB_FORMS.get(sec.get("task"), {}).items():
+            if key in sec and sec[key] not in allowed:
+                full = f"experiments.{name}.{key}"
+                yield full, (f"{full} = {sec[key]!r} is not computed on task {sec['task']!r}; "
+                             f"allowed: {', '.join(allowed)}")
+
+
+def _check_training_truncations(cfg: dict):
+    """Brax meta-training rows need 0 <= truncation_length < lifetime_length."""
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or sec.get("kind") != "brax_training":
+            continue
+        L = sec.get("lifetime_length")
+        for i, row in enumerate(sec.get("estimators") or []):
+            t = row.get("truncation_length") if isinstance(row, dict) else None
+            if isinstance(L, int) and isinstance(t, int) and not 0 <= t < L:
+                key = f"experiments.{name}.estimators[{i}].truncation_length"
+                yield key, f"{key} = {t!r} is out of range; allowed: an integer >= 0 and < lifetime_length ({L})"
+            if isinstance(row, dict) and row.get("kind") == "mg" and "coefficient" not in row:
+                key = f"experiments.{name}.estimators[{i}].coefficient"
+                yield key, f"{key} is missing; an mg row needs a coefficient in [0, 1]"
+
+
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
     _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined,
-    _check_maze_windows]
+    _check_maze_windows, _check_rb_forms, _check_training_truncations]
 
 
 # --------------------------------------------------------------------------------------------

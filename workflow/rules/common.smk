@@ -119,6 +119,8 @@ TASK_CODE = {
     "bandit": ("envs/bandit.py", "learners/softmax_reinforce.py", "problems/bandit.py"),
     "maze": ("envs/maze.py", "learners/actor_critic.py", "problems/maze.py",
              "estimators/exact.py"),   # problems/maze.py scripts its enumeration on exact.py
+    "brax_schedule": ("envs/brax_tasks.py", "learners/gaussian_policy.py",
+                      "problems/brax_schedule.py", "problems/history_baseline.py"),
 }
 # the runner of each experiment kind (metagrad.experiments.KINDS)
 KIND_CODE = {
@@ -127,6 +129,7 @@ KIND_CODE = {
     "named_training": ("experiments/meta_training.py",),
     "truncated_training": ("experiments/meta_training.py",),
     "maze_gradients": ("experiments/maze_gradients.py",),
+    "brax_training": ("experiments/brax_training.py",),
 }
 
 

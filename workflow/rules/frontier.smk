@@ -1,4 +1,5 @@
 # Figures 4, 5 (L = 80) and 8 (L = 30): bias-variance frontiers. Spec section 5, items 4, 5, 8.
+# The experiment and summary rules also make the Brax frontier (ours; figures in brax.smk).
 # experiment table -> summary (frontier metrics, computed once) -> figures, tables, audit.
 
 
@@ -11,7 +12,7 @@ rule frontier_experiment:
     params:
         cfg=lambda w: exp_params(w.profile, w.frontier),
     wildcard_constraints:
-        frontier="frontier_L80|frontier_L30",
+        frontier="frontier_L80|frontier_L30|brax_frontier",
     resources:
         experiment=1,
         **experiment_resources(),
@@ -33,7 +34,7 @@ rule frontier_summary:
     params:
         cfg=lambda w: exp_params(w.profile, w.frontier),
     wildcard_constraints:
-        frontier="frontier_L80|frontier_L30",
+        frontier="frontier_L80|frontier_L30|brax_frontier",
     shell:
         "{CLI} summarize frontier --profile {wildcards.profile} --section {wildcards.frontier}"
         " --tables {input.tables} --out-dir results/{wildcards.profile}/{wildcards.frontier}"

@@ -207,12 +207,12 @@ def collapsed_sentence(collapsed: Iterable[int], *, discount: bool) -> str:
 
 def frontier_caption(agg, cfg: dict, section: dict, L, info, *, figure_no: int, x_text: str,
                      corrected_panel: bool, discount: bool = False, define_bias: bool = True,
-                     extra: str = "") -> str:
+                     extra: str = "", task_text: str = "the bandit") -> str:
     """Caption of a frontier figure: axes, encodings, definitions, sample sizes, off-scale points."""
     bias = BIAS_DEFINITION if define_bias else ""
     return (
         f"Figure {figure_no} (profile '{cfg.get('profile')}'). Bias-variance frontier of meta-gradient "
-        f"estimators on the bandit, lifetime L = {L}, learning-rate schedule split at step "
+        f"estimators on {task_text}, lifetime L = {L}, learning-rate schedule split at step "
         f"{section.get('schedule_split_step', '?')}. {x_text} {variance_definition(agg)} "
         f"{encoding_sentence(agg, L, discount=discount, es_sigma=section.get('es_sigma', '?'))}"
         f"{collapsed_sentence(info['collapsed'], discount=discount)}{bias}"
