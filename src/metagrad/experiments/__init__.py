@@ -24,6 +24,12 @@ def _maze_gradients(*args, **kwargs):
     return run(*args, **kwargs)
 
 
+def _maze_training(*args, **kwargs):
+    from metagrad.experiments.maze_training import run
+    return run(*args, **kwargs)
+
+
 # imported lazily, so that `metagrad validate` does not import JAX
 KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _meta_training,
-         "truncated_training": _meta_training, "maze_gradients": _maze_gradients}
+         "truncated_training": _meta_training, "maze_gradients": _maze_gradients,
+         "maze_training": _maze_training}

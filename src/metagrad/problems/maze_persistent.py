@@ -43,7 +43,8 @@ class AgentState(NamedTuple):
 class PersistentMaze:
     """``problem`` (a MazeProblem) with persistent agents and reward flips at window starts."""
 
-    def __init__(self, problem, window_length: int, flip_interval: int):
+    def __init__(self, problem, window_length: int, flip_interval: int,
+                 lifetime_length: int | None = None):
         if int(window_length) < 1:
             raise ValueError(f"window_length must be an integer >= 1, got {window_length!r}")
         if int(flip_interval) < 1:
@@ -52,7 +53,9 @@ class PersistentMaze:
         self.window_length = int(window_length)
         self.flip_interval = int(flip_interval)
         self.steps_per_update = problem.batch_size * problem.env.episode_length
-        self.lifetime_length = self.window_length   # one window per estimate call
+        # estimators read this: online MG and truncated ES run one window per call; PES
+        # restarts its perturbation sum after ``lifetime_length`` updates (agents persist)
+        self.lifetime_length = int(lifetime_length or self.window_length)
 
     def eta_template(self):
         return self.problem.eta_template()
