@@ -127,6 +127,11 @@ KIND_CODE = {
     "named_training": ("experiments/meta_training.py",),
     "truncated_training": ("experiments/meta_training.py",),
     "maze_gradients": ("experiments/maze_gradients.py",),
+    # figure 10: persistent agents, online MG, online ES / PES (problems/maze_persistent.py
+    # builds on the maze task's files, which every maze experiment already depends on)
+    "maze_training": ("experiments/maze_training.py", "experiments/maze_training_checks.py",
+                      "problems/maze_persistent.py", "estimators/online_mg.py",
+                      "estimators/pes.py"),
 }
 
 

@@ -47,6 +47,7 @@ import numpy as np
 import optax
 import pandas as pd
 
+from metagrad.config import canonical_json, task_config
 from metagrad.estimators.online_mg import make_online_mg
 from metagrad.estimators.pes import make_online_es
 from metagrad.experiments.common import Checkpoint, experiment_key, make_problem
@@ -58,6 +59,9 @@ from metagrad.problems.maze_persistent import PersistentMaze
 FAMILIES = ("mg", "es", "pes")
 TASK_OVERRIDES = ("side", "episode_length", "trajectories_per_update", "hidden")
 CHECKPOINT_SECONDS = 60.0
+# compiled chunk programs by (task + section JSON, family, window): a rerun in the same process
+# (a resumed run, the tests) reuses them instead of compiling again (XLA: ~10-40 s each on a CPU)
+_PROGRAMS: dict = {}
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,12 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
                                             config.truncation_length)
         interval = log_interval_updates(section, config.truncation_length)
         windows = interval // config.truncation_length
-        program = _chunk_program(problem, estimator, config.family, windows, optimizer)
+        program_key = (canonical_json({"task": task_config(cfg, section), "section": section}),
+                       config.family, config.truncation_length)
+        if program_key not in _PROGRAMS:
+            _PROGRAMS[program_key] = _chunk_program(problem, estimator, config.family, windows,
+                                                    optimizer)
+        program = _PROGRAMS[program_key]
         rates = jnp.asarray([r[0] for r in config.runs], jnp.float32)
         coefficients = jnp.asarray([0.0 if math.isnan(r[1]) else r[1] for r in config.runs],
                                    jnp.float32)
