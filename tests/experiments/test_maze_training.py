@@ -164,3 +164,19 @@ def test_bad_input_is_a_config_error_naming_the_key(smoke, key, value, message):
             maze_training.check_section(section)
         else:
             raise ValueError("schema-only rule")
+
+
+def test_shards_by_configuration_gather_to_the_unsharded_table(smoke):
+    """The paper plan fans figure 10 out by configuration; gathered, the table is the same."""
+    from metagrad.experiments import shards
+
+    section = {**smoke["experiments"]["maze_training"], **TINY}
+    names = shards.shard_names("maze_training", section, {"by": "configuration"})
+    assert names == ["mg_T2", "es_T2"]
+    parts = [shards.run_shard(smoke, "maze_training", section, n, NullProgress())
+             for n in reversed(names)]
+    gathered = shards.gather("maze_training", section, parts)
+    reference = maze_training.run(smoke, section, "maze_training", NullProgress())
+    pd.testing.assert_frame_equal(gathered, reference, check_exact=True)
+    with pytest.raises(shards.ShardError):
+        shards.gather("maze_training", section, parts[:1])
