@@ -10,7 +10,7 @@ import numpy as np
 
 from metagrad.audit.stats import Test, holm, seed_test
 from metagrad.audit.store import MissingTable
-from metagrad.audit.verdict import finish
+from metagrad.audit.verdict import ClaimResult, finish
 
 __all__ = ["check_c11", "check_c13", "check_c14", "MAZE_TABLE", "MAZE_COLUMNS", "TRAINING_TABLE"]
 
@@ -83,6 +83,11 @@ def _finals(tables):
     return tables.cached("maze_training_finals", lambda: final_rewards(df))
 
 
+def _not_run(claim_id, detail):
+    return ClaimResult(claim=claim_id, figure="", statement="", statistic="", verdict="not_run",
+                       detail=detail)
+
+
 def _seed_series(finals, family, truncation, coefficient=None, learning_rate=None):
     rows = finals[(finals["family"] == family) & (finals["truncation_length"] == truncation)]
     if coefficient is not None:
@@ -101,11 +106,11 @@ def check_c13(tables, cfg):
     finals = _finals(tables)
     mg = finals[(finals["family"] == "mg") & np.isclose(finals["coefficient"].astype(float), 1.0)]
     if mg.empty:
-        raise MissingTable(f"{TRAINING_TABLE} (no MG run with c = 1)")
+        return _not_run("C13", "The table has no MG run with c = 1.")
     longest = int(mg["truncation_length"].max())
     es = _seed_series(finals, "es", longest)
     if es.empty:
-        raise MissingTable(f"{TRAINING_TABLE} (no ES run at window {longest})")
+        return _not_run("C13", f"The table has no online ES run at the longest MG window ({longest}).")
     tests = []
     for lr in sorted(mg["learning_rate"].unique()):
         a = _seed_series(finals, "mg", longest, 1.0, lr)
@@ -126,7 +131,7 @@ def check_c14(tables, cfg):
     mg = finals[(finals["family"] == "mg") & np.isclose(finals["coefficient"].astype(float), 1.0)]
     windows = sorted(mg["truncation_length"].unique())
     if len(windows) < 2:
-        raise MissingTable(f"{TRAINING_TABLE} (MG with c = 1 at two or more windows)")
+        return _not_run("C14", "The table has MG with c = 1 at fewer than two windows.")
     short, long_ = int(windows[0]), int(windows[-1])
     tests = []
     for lr in sorted(mg["learning_rate"].unique()):
