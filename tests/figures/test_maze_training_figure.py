@@ -37,7 +37,7 @@ SECTION = {"adam_eps": 1e-4, "es_sigma": 0.04, "es_sigma_decay": 0.975, "es_sigm
 
 def test_figure_10_panels_caption_and_final_numbers():
     fig, caption = maze_training.draw({"maze_training": synthetic()}, {"profile": "t"}, SECTION)
-    titles = [ax.get_title() for ax in fig.axes]
+    titles = [ax.get_title() for ax in fig.axes][:3]
     assert titles == ["MG (outer Adam, lr 0.0001)", "online truncated ES", "PES (ours)"]
     # every setting's final reward per step, from the final stretch only
     assert "MG c=1 T=64 lr=0.0001: 0.031" in caption
@@ -46,13 +46,13 @@ def test_figure_10_panels_caption_and_final_numbers():
     assert "clamped their ES to 1e-3" in caption and "learning rate 0.025" in caption
     assert "Scaling: synthetic sizes." in caption
     # one line per setting: MG panel 4 (2 windows x 2 c), ES 2, PES 1
-    assert [len(ax.get_lines()) for ax in fig.axes] == [4, 2, 1]
+    assert [len(ax.get_lines()) for ax in fig.axes] == [4, 2, 1] * 2   # reward, ent_coef
 
 
 def test_one_mg_panel_per_learning_rate():
     fig, _ = maze_training.draw({"maze_training": synthetic((1e-6, 5e-6))}, {"profile": "t"},
                                 SECTION)
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 2 * 4
 
 
 def test_final_rewards_average_the_final_stretch_of_each_run():

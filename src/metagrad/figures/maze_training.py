@@ -6,7 +6,8 @@ Input table ``maze_training`` (:mod:`metagrad.experiments.maze_training`): one r
 log interval) with ``reward_per_step`` (mean over the run's agents over that interval) at
 ``env_steps`` (per agent). One panel per estimator family: MG (one panel per outer learning
 rate), online truncated ES (Salimans et al., 2017, at the paper's effective learning rate),
-PES (Vicol et al., 2021; ours). Curves: mean over seeds +- 1 s.e. over seeds. Encodings as
+PES (Vicol et al., 2021; ours); bottom row: the agents' mean entropy coefficient. Curves: mean
+over seeds +- 1 s.e. over seeds. Encodings as
 every figure of the package: MG's correction coefficient c by viridis colour, ES/PES in their
 names.py colours, the window (truncation) by marker; the final stretch the audit compares is
 shaded.
@@ -34,13 +35,13 @@ def _panels(df):
     return panels
 
 
-def _curves(df):
+def _curves(df, value="reward_per_step"):
     """Mean and s.e. over seeds per (family, window, c, learning rate, env steps); ES and PES
     have no c (coded -1 while grouping, NaN again after)."""
     frame = df.drop(columns=["update"]).rename(columns={"env_steps": "update"})
     frame["coefficient"] = frame["coefficient"].fillna(-1.0)
     out = inputs.mean_se_over(frame, ["family", "truncation_length", "coefficient",
-                                      "learning_rate", "update"], value="reward_per_step")
+                                      "learning_rate", "update"], value=value)
     out.loc[out["coefficient"] < 0, "coefficient"] = np.nan
     return out
 
@@ -53,31 +54,37 @@ def draw(tables: dict, cfg: dict, section: dict):
     df["coefficient"] = df["coefficient"].astype(float)
     style.set_style()
     panels = _panels(df)
-    fig, axes = plt.subplots(1, len(panels), figsize=(style.TEXT_WIDTH, 2.6), sharey=True,
-                             layout="constrained", squeeze=False)
-    axes = axes[0]
-    curves = _curves(df)
+    fig, grid = plt.subplots(2, len(panels), figsize=(style.TEXT_WIDTH, 4.4), sharey="row",
+                             sharex=True, layout="constrained", squeeze=False,
+                             height_ratios=(3, 2))
     truncations = sorted(df["truncation_length"].unique())
     markers = style.truncation_markers(truncations)
     coefficients = style.coefficient_colors(df.loc[df["family"] == "mg", "coefficient"].dropna())
-    total = float(df["env_steps_total"].iloc[0])
-    final = float(df["final_env_steps"].iloc[0])
-    for ax, (family, lr, title) in zip(axes, panels):
-        sub = curves[curves["family"] == family]
-        if lr is not None:
-            sub = sub[np.isclose(sub["learning_rate"], lr)]
-        for (t, c), g in sub.groupby(["truncation_length", "coefficient"], dropna=False):
-            color = (coefficients[float(c)] if family == "mg"
-                     else names.ESTIMATORS[family].color)
-            g = g.sort_values("update")
-            ax.plot(g["update"], g["mean"], color=color, lw=1.0, marker=markers[int(t)],
-                    markevery=max(1, len(g) // 6), ms=style.marker_size(markers[int(t)]) * 0.6)
-            ax.fill_between(g["update"], g["mean"] - g["se"], g["mean"] + g["se"], color=color,
-                            alpha=0.2, lw=0)
-        ax.axvspan(total - final, total, color="0.9", zorder=0, lw=0)
-        ax.set_title(title, fontsize="small")
-        ax.set_xlabel("env steps per agent")
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useMathText=True)
+    total = float(df["env_steps_total"].iloc[0]) / 1e3
+    final = float(df["final_env_steps"].iloc[0]) / 1e3
+    for row, value in enumerate(("reward_per_step", "ent_coef")):
+        curves = _curves(df, value)
+        for ax, (family, lr, title) in zip(grid[row], panels):
+            sub = curves[curves["family"] == family]
+            if lr is not None:
+                sub = sub[np.isclose(sub["learning_rate"], lr)]
+            for (t, c), g in sub.groupby(["truncation_length", "coefficient"], dropna=False):
+                color = (coefficients[float(c)] if family == "mg"
+                         else names.ESTIMATORS[family].color)
+                g = g.sort_values("update")
+                x = g["update"] / 1e3
+                ax.plot(x, g["mean"], color=color, lw=1.0, marker=markers[int(t)],
+                        markevery=max(1, len(g) // 6),
+                        ms=style.marker_size(markers[int(t)]) * 0.6)
+                ax.fill_between(x, g["mean"] - g["se"], g["mean"] + g["se"], color=color,
+                                alpha=0.2, lw=0)
+            if row == 0:
+                ax.axvspan(total - final, total, color="0.9", zorder=0, lw=0)
+                ax.set_title(title, fontsize="small")
+            else:
+                ax.set_xlabel("env steps per agent (thousands)")
+    axes = grid[0]
+    grid[1, 0].set_ylabel("entropy coef.")
     axes[0].set_ylabel("reward per step")
     handles = [Line2D([], [], marker=markers[int(t)], color="0.2", ls="none",
                       ms=style.marker_size(markers[int(t)]) * 0.7, label=f"window {int(t)}")
@@ -105,8 +112,9 @@ def caption(df, cfg, section) -> str:
         f"over {int(first['num_agents'])} persistent agents per run (never reset; object rewards "
         f"redrawn every {captions.fmt_int(first['flip_interval'])} env steps, checked at window "
         f"starts; windows longer than that flip at every window start). y: reward per step of "
-        f"the run's agents (for ES and PES the perturbed particles the estimator trains on), "
-        f"mean over {seeds} seeds +- 1 s.e. over seeds; x: env steps per agent. One outer "
+        f"the run's agents (for ES and PES the perturbed particles the estimator trains on; "
+        f"bottom row: their mean entropy coefficient, as set by eta), mean over {seeds} seeds "
+        f"+- 1 s.e. over seeds; x: env steps per agent. One outer "
         f"iteration = one window of T inner updates (marker) per agent, then one Adam step "
         f"(eps {section.get('adam_eps', 1e-4):g}). MG: reverse-mode meta-gradient of the "
         f"paper's surrogate over the window, correction c by colour. ES: online truncated "
