@@ -81,8 +81,7 @@ def draw(tables: dict, cfg: dict, section: dict):
             if row == 0:
                 ax.axvspan(total - final, total, color="0.9", zorder=0, lw=0)
                 ax.set_title(title, fontsize="small")
-            else:
-                ax.set_xlabel("env steps per agent (thousands)")
+    fig.supxlabel("env steps per agent (thousands)", fontsize="medium")
     axes = grid[0]
     grid[1, 0].set_ylabel("entropy coef.")
     axes[0].set_ylabel("reward per step")
