@@ -90,8 +90,7 @@ def draw(tables: dict, cfg: dict, section: dict):
                for t in truncations]
     handles += [Line2D([], [], color=col, lw=1.5, label=f"MG c = {c:g}")
                 for c, col in coefficients.items()]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
-               fontsize="x-small")
+    fig.legend(handles=handles, loc="outside right upper", fontsize="x-small")
     return fig, caption(df, cfg, section)
 
 
