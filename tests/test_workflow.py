@@ -183,7 +183,8 @@ def test_a_new_tasks_files_rerun_no_bandit_rule(tmp_path):
     _mark_everything_built(root, "smoke")
     package = root / "src" / "metagrad"
     for new in ("envs/brax_task.py", "learners/brax_policy.py", "problems/brax_task.py",
-                "estimators/pes.py", "experiments/maze_learning.py", "figures/maze_learning.py"):
+                "estimators/brax_estimator.py", "experiments/brax_learning.py",
+                "figures/brax_learning.py"):
         (package / new).write_text('"""A new task."""\n')
     res = snakemake("--profile", "workflow/profiles/smoke", "-n", cwd=root)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -322,9 +322,25 @@ def _check_training_truncations(cfg: dict):
                 yield key, f"{key} is missing; an mg row needs a coefficient in [0, 1]"
 
 
+def _check_maze_training(cfg: dict):
+    """Figure 10's cross-field rules (windows within the flip interval, whole log intervals),
+    from the runner's own check so the two cannot disagree (imported lazily: no JAX here)."""
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or sec.get("kind") != "maze_training":
+            continue
+        import importlib
+
+        check = importlib.import_module("metagrad.experiments.maze_training_checks").check_section
+        try:
+            check(sec, name)
+        except ValueError as err:
+            message = str(err)
+            yield message.split(" ", 1)[0], message
+
+
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
     _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined,
-    _check_maze_windows, _check_rb_forms, _check_training_truncations]
+    _check_maze_windows, _check_rb_forms, _check_training_truncations, _check_maze_training]
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ AUDIT_TABLES = [
     "results/{profile}/truncated_adam/truncated_adam.parquet",
     "results/{profile}/landscape/landscape.parquet",
     "results/{profile}/maze_gradients/maze_gradients.parquet",
+    "results/{profile}/maze_training/maze_training.parquet",
 ]
 
 def _figure_files(suffix):
@@ -29,7 +30,8 @@ rule audit:
         tables=AUDIT_TABLES,
         code=code_files("audit/__init__.py", "audit/settings.py", "audit/stats.py", "audit/store.py",
                         "audit/verdict.py", "audit/frontier_data.py", "audit/claims", "audit/registry.py",
-                        "audit/run.py", "metrics.py", "names.py"),
+                        "audit/run.py", "metrics.py", "names.py",
+                        "summaries/maze_training.py"),
     output:
         claims="results/{profile}/audit/claims.csv",
         summary="results/{profile}/audit/summary.md",

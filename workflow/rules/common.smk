@@ -130,6 +130,11 @@ KIND_CODE = {
     "truncated_training": ("experiments/meta_training.py",),
     "maze_gradients": ("experiments/maze_gradients.py",),
     "brax_training": ("experiments/brax_training.py",),
+    # figure 10: persistent agents, online MG, online ES / PES (problems/maze_persistent.py
+    # builds on the maze task's files, which every maze experiment already depends on)
+    "maze_training": ("experiments/maze_training.py", "experiments/maze_training_checks.py",
+                      "problems/maze_persistent.py", "estimators/online_mg.py",
+                      "estimators/pes.py"),
 }
 
 

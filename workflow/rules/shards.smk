@@ -102,3 +102,4 @@ if SHARDED:
     ruleorder: experiment_gather > training_experiment
     ruleorder: experiment_gather > landscape
     ruleorder: experiment_gather > maze_gradients
+    ruleorder: experiment_gather > maze_training

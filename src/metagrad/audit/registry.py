@@ -123,6 +123,17 @@ CLAIMS: list[Claim] = [
           "one-sided z: max in [0.22, 0.30], min < 0.05 (Holm); argmax within ±1.5 of (2.5, 3.5), points "
           "indistinguishable from the max by paired differences over shared bandits",
           "max ≈ 0.26 at η ≈ (2.5, 3–4); min ≈ 0.03", ("landscape/landscape",), landscape.check_c12),
+    Claim("C13", "Figure 10", "Ours (not the paper's): at equal env steps, MG with the full correction "
+          "(c = 1) at the longest MG window reaches at least the final reward per step of online "
+          "truncated ES at the same window (non-inferiority, margin 0.01 reward per step).",
+          "paired final-reward difference over seeds, MG(c=1) − ES, at the longest MG window",
+          "one-sided t over seeds against −margin, per MG learning rate (Holm)",
+          "none: the paper's figure 10 was not released", (maze.TRAINING_TABLE,), maze.check_c13),
+    Claim("C14", "Figure 10", "Ours (not the paper's): longer windows help MG: with c = 1 the final reward per "
+          "step at the longest MG window exceeds that at the shortest.",
+          "paired final-reward difference over seeds, MG(c=1) longest − shortest window",
+          "one-sided t over seeds against 0 (smallest effect 0.01), per MG learning rate (Holm)",
+          "none: the paper's figure 10 was not released", (maze.TRAINING_TABLE,), maze.check_c14),
 ]
 
 # (id, text, claims combined, figures); S2 reads the direction from the data (finding_truncation)
@@ -160,7 +171,7 @@ def evaluate_findings(tables, cfg, results: dict) -> list[ClaimResult]:
         detail = "Combines " + ", ".join(f"{i}: {results[i].verdict}" for i in ids if i in results) + "."
         if fid == "S3":
             detail += (" ES: nearly unbiased, high cosine, variance above MG's at truncated windows and below "
-                       "untruncated c = 1 (C6, C7); figure 10 (maze) not yet audited.")
+                       "untruncated c = 1 (C6, C7); figure 10 (maze): our claims C13, C14, not combined here.")
         out.append(ClaimResult(fid, fig, f"Summary finding: {text}", f"verdicts of {', '.join(ids)}",
                                paper_value="paper summary", verdict=_combine(results, ids), detail=detail))
     return out

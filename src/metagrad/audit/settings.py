@@ -30,6 +30,8 @@ class AuditSettings:
     landscape_argmax_tol: float = 1.5
     landscape_min_max: float = 0.05
     landscape_sesoi: float = 0.01
+    maze_reward_margin: float = 0.01    # C13: non-inferiority margin, reward per step (figure 10)
+    maze_reward_sesoi: float = 0.01     # C14: smallest final-reward difference of interest
     landscape_min_paired_batches: int = 5  # C12 argmax set: pair over at least this many batches
 
     @classmethod

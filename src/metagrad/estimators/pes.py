@@ -15,7 +15,11 @@ with ``xi_i = eps_i`` (truncated ES: the window's perturbation only, blind to ho
 the state entering the window, hence biased) or ``xi_i`` = the sum of every perturbation of the
 pair's lifetime so far (PES: unbiased for the gradient of the Gaussian-smoothed lifetime
 objective). A lifetime lasts ``L / T`` calls; at its end every particle restarts on a fresh
-task with ``xi = 0``. Each particle draws its own action and environment noise (no common
+task with ``xi = 0``; with ``restart_learners=False`` (persistent agents, figure 10) only
+``xi``, the step counter and the particles' noise key restart, and every particle keeps its
+learner and environment state. ``sigma`` may decay per call (generation) as OpenES's schedule
+(Salimans et al., 2017, as the paper ran it): ``sigma_g = max(sigma * sigma_decay^g,
+sigma_min)``. Each particle draws its own action and environment noise (no common
 random numbers), as the spec's ES. evosax has OpenES but no PES, so both are written here on
 the shared ``MetaProblem`` interface.
 """
@@ -37,10 +41,12 @@ class OnlineESState(NamedTuple):
     xi: jax.Array      # [N, D] accumulated perturbations (PES) of each pair
     step: jax.Array    # int: the lifetime step the next window starts at
     key: jax.Array     # drives the particles' noise inside the lifetime
+    generation: jax.Array = jnp.zeros((), jnp.int32)   # calls so far (sigma schedule)
 
 
 def make_online_es(problem, truncation_length: int, sigma: float, num_pairs: int,
-                   persistent: bool = True) -> Estimator:
+                   persistent: bool = True, restart_learners: bool = True,
+                   sigma_decay: float = 1.0, sigma_min: float = 0.0) -> Estimator:
     """PES (``persistent=True``) or online truncated ES over ``num_pairs`` antithetic pairs."""
     L = problem.lifetime_length
     T = int(truncation_length)
@@ -50,6 +56,8 @@ def make_online_es(problem, truncation_length: int, sigma: float, num_pairs: int
     check_range("sigma", sigma, 0.0, float("inf"), low_open=True)
     if int(num_pairs) < 1:
         raise ValueError(f"num_pairs must be >= 1, got {num_pairs!r}")
+    check_range("sigma_decay", sigma_decay, 0.0, 1.0, low_open=True)
+    check_range("sigma_min", sigma_min, 0.0, float(sigma))
     N = int(num_pairs)
     flat_template, unravel = ravel_pytree(problem.eta_template())
     D = flat_template.size
@@ -85,21 +93,31 @@ def make_online_es(problem, truncation_length: int, sigma: float, num_pairs: int
     def estimate(state, key, eta):
         flat_eta = ravel_pytree(eta)[0]
         eps_key, restart_key = jax.random.split(key)
-        eps = sigma * jax.random.normal(eps_key, (N, D), flat_eta.dtype)
+        sigma_now = jnp.maximum(sigma * sigma_decay ** state.generation.astype(flat_eta.dtype),
+                                sigma_min).astype(flat_eta.dtype)
+        eps = sigma_now * jax.random.normal(eps_key, (N, D), flat_eta.dtype)
         members = jnp.concatenate([flat_eta + eps, flat_eta - eps])           # [2N, D]
         particle_keys = jax.random.split(jax.random.fold_in(state.key, state.step), 2 * N)
         learners, env_states, fitness = jax.vmap(unroll, in_axes=(0, 0, 0, 0, None))(
             jax.lax.stop_gradient(state.learners), state.env_states, members, particle_keys,
             state.step)
         xi = state.xi + eps if persistent else eps
-        grad = xi.T @ (fitness[:N] - fitness[N:]) / (2 * N * sigma ** 2)
+        grad = xi.T @ (fitness[:N] - fitness[N:]) / (2 * N * sigma_now ** 2)
         step = state.step + T
-        moved = OnlineESState(learners, env_states, xi, step, state.key)
-        fresh = start_all(restart_key, eta)
+        generation = state.generation + 1
+        moved = OnlineESState(learners, env_states, xi, step, state.key, generation)
+        if restart_learners:
+            fresh = start_all(restart_key, eta)._replace(generation=generation)
+        else:   # persistent agents: a new perturbation sum and noise stream, same particles
+            fresh = OnlineESState(learners, env_states, jnp.zeros_like(xi),
+                                  jnp.zeros((), jnp.int32), jax.random.fold_in(restart_key, 1),
+                                  generation)
         done = step >= L
         new_state = jax.tree.map(lambda a, b: jnp.where(done, a, b), fresh, moved)
         return Estimate(jax.vmap(unravel)(grad[None]), fitness.mean()[None]), new_state
 
     setting = {"estimator": "pes" if persistent else "es", "truncation_length": T,
-               "sigma": float(sigma), "num_pairs": N, "online": True}
+               "sigma": float(sigma), "num_pairs": N, "online": True,
+               "sigma_decay": float(sigma_decay), "sigma_min": float(sigma_min),
+               "restart_learners": bool(restart_learners)}
     return Estimator((setting,), init, estimate)

@@ -29,7 +29,13 @@ def _brax_training(*args, **kwargs):
     return run(*args, **kwargs)
 
 
+def _maze_training(*args, **kwargs):
+    from metagrad.experiments.maze_training import run
+    return run(*args, **kwargs)
+
+
 # imported lazily, so that `metagrad validate` does not import JAX
 KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _meta_training,
          "truncated_training": _meta_training, "maze_gradients": _maze_gradients,
-         "brax_training": _brax_training}
+         "brax_training": _brax_training,
+         "maze_training": _maze_training}

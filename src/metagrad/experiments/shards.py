@@ -16,6 +16,9 @@ splits; the split never changes a number:
   a smaller program, and J is evaluated in a program of the whole experiment's shape (the
   other rows held at their starts; it costs a few per cent of a shard's updates). ``run_id``
   stays the run's index in the whole experiment.
+- figure 10's maze training (``by: configuration``): one shard per estimator configuration
+  (family and window, e.g. ``mg_T64``), each a program of its own whose runs' keys come from
+  their seeds only, so its rows equal the unsharded run's.
 
 Shard names are file-name safe and self-describing (``mg-00000-00010``: batches 0-9 of the MG
 group; ``seed-3``; ``truncation_length-22__seed-0``), so a shard job needs only its name.
@@ -33,7 +36,8 @@ FRONTIER = ("frontier",)                                 # experiment kinds
 TRAINING = ("named_training", "truncated_training")
 LANDSCAPE = ("landscape",)
 BY_SEED = LANDSCAPE + ("maze_gradients",)
-SHARDABLE = FRONTIER + TRAINING + BY_SEED
+BY_CONFIGURATION = ("maze_training",)
+SHARDABLE = FRONTIER + TRAINING + BY_SEED + BY_CONFIGURATION
 _SEP = "__"
 # frontier jobs whose settings write a second pairing group (see experiments.frontier)
 _JOB_OF_GROUP = {"mg_paired": "mg_rb"}
@@ -96,6 +100,12 @@ def _training_selector(shard: str) -> list[tuple[str, str]]:
     return parts
 
 
+def _configuration_ids(section: dict) -> list[str]:
+    from metagrad.experiments.maze_training import configurations
+
+    return [c.id for c in configurations(section)]
+
+
 # ----------------------------------------------------------------------------- plan
 def shard_names(name: str, section: dict, spec: dict) -> list[str]:
     """The shards of experiment ``name`` under plan entry ``spec``, in gather order."""
@@ -113,6 +123,11 @@ def shard_names(name: str, section: dict, spec: dict) -> list[str]:
         if by != "seed":
             raise ShardError(f"{name} shards by seed (by: seed), got by: {by!r}")
         return [f"seed-{s}" for s in range(section["num_seeds"])]
+    if kind in BY_CONFIGURATION:
+        if by != "configuration":
+            raise ShardError(f"{name} shards by estimator configuration (by: configuration), "
+                             f"got by: {by!r}")
+        return _configuration_ids(section)
     fields = [by] if isinstance(by, str) else list(by or [])
     unknown = [f for f in fields if f not in _run_fields()]
     if not fields or unknown:
@@ -151,6 +166,14 @@ def run_shard(cfg: dict, name: str, section: dict, shard: str, progress,
             raise ShardError(f"{name} shards are seed-0 ... seed-{section['num_seeds'] - 1}, "
                              f"got {shard!r}")
         return run(cfg, section, name, progress, checkpoint_dir, seeds=[int(value)])
+    if kind in BY_CONFIGURATION:
+        from metagrad.experiments.maze_training import run as run_maze_training
+
+        if shard not in _configuration_ids(section):
+            raise ShardError(f"{name} shards are {', '.join(_configuration_ids(section))}, "
+                             f"got {shard!r}")
+        return run_maze_training(cfg, section, name, progress, checkpoint_dir,
+                                 configuration_ids={shard})
     from metagrad.experiments.meta_training import run_meta_training
 
     selector = _training_selector(shard)
@@ -202,6 +225,15 @@ def gather(name: str, section: dict, tables: list[pd.DataFrame]) -> pd.DataFrame
             raise ShardError(f"{name}: expected {len(expected)} seeds x {section['w_points']} w x "
                              f"{len(MG_VARIANTS) + 2} variants, once each, got {len(table)} rows")
         table = table.sort_values(["seed"], kind="stable")
+    elif kind in BY_CONFIGURATION:
+        order = {c: i for i, c in enumerate(_configuration_ids(section))}
+        expected = set(order)
+        got = set(table["configuration"].unique().tolist())
+        if table.duplicated(["configuration", "learning_rate", "coefficient", "seed",
+                             "env_steps"]).any():
+            raise ShardError(f"{name}: some (configuration, run, env steps) rows appear twice")
+        table = (table.assign(_c=table["configuration"].map(order))
+                 .sort_values("_c", kind="stable").drop(columns="_c"))
     else:
         expected = set(range(len(_runs(name, section))))
         got = set(table["run_id"].unique().tolist())
