@@ -13,8 +13,11 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
         || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
         || echo "[setup] could not install chromium; the browser test will be skipped" >&2
 fi
+# two worker processes (pytest-xdist), whole test files per worker: compilation, most of the
+# suite's time, is single-threaded. METAGRAD_TEST_WORKERS=0 runs in one process.
+WORKERS="${METAGRAD_TEST_WORKERS:-2}"
 status=0
-"$VENV/bin/python" -m pytest -q "$@" || status=$?
+"$VENV/bin/python" -m pytest -q -n "$WORKERS" --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "error: no tests were collected" >&2
 fi

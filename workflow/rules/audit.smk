@@ -19,6 +19,10 @@ AUDIT_TABLES = [
     "results/{profile}/landscape/landscape.parquet",
     "results/{profile}/maze_gradients/maze_gradients.parquet",
     "results/{profile}/maze_training/maze_training.parquet",
+    "results/{profile}/brax_frontier/brax_frontier.parquet",
+    "results/{profile}/brax_frontier/frontier_points.parquet",
+    "results/{profile}/brax_frontier/frontier_aggregate.parquet",
+    "results/{profile}/brax_frontier/frontier_aggregate_paired.parquet",
 ]
 
 def _figure_files(suffix):
