@@ -43,7 +43,7 @@ def draw(tables: dict, cfg: dict, section: dict):
     baseline = ("with the history baseline of the sampling correction (ours; the same mean)"
                 if section.get("mg_baseline") == "history" else "without a correction baseline")
     caption = (
-        f"Brax meta-learning curves (profile '{cfg.get('profile')}'; ours, beyond the paper) on "
+        f"Brax meta-learning curves (profile '{cfg.get('profile')}') on "
         f"{task_text(cfg, section)}: J(eta), the mean reward per env step over a lifetime of "
         f"L = {L} REINFORCE updates, at the learning-rate schedule eta after each number of Adam "
         f"meta-updates (learning rate {section.get('learning_rate')}), from eta = "
