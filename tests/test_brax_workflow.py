@@ -37,5 +37,20 @@ def test_every_brax_target_builds_at_smoke_size(tmp_path):
     for claim in (c for c in CLAIMS if c.id.startswith("B")):
         result = claim.run(store, load_config("smoke", root=root))
         assert result.verdict in ("pass", "fail", "inconclusive"), (claim.id, result.detail)
+    # B3 has teeth: shifting the baseline rows' means (what a biased baseline does) fails it
+    frames = {k: pd.read_parquet(root / f"results/smoke/{k}.parquet")
+              for k in ("brax_frontier/brax_frontier", "brax_frontier/frontier_aggregate",
+                        "brax_frontier/frontier_points")}
+    shifted = frames["brax_frontier/brax_frontier"].copy()
+    rb = shifted["pairing_group"] == "mg_rb"
+    noise = shifted.loc[rb, "mean_0"].std() + 1e-3
+    shifted.loc[rb, "mean_0"] += 100 * noise * (1 + shifted.loc[rb, "batch"])
+    b3 = next(c for c in CLAIMS if c.id == "B3")
+    cfg = load_config("smoke", root=root)
+    moved = "The baseline moved the mean"
+    assert not any(n.startswith(moved) for n in b3.run(TableStore(frames=frames), cfg).notes)
+    frames["brax_frontier/brax_frontier"] = shifted
+    shifted_result = b3.run(TableStore(frames=frames), cfg)
+    assert shifted_result.verdict == "fail" and any(n.startswith(moved) for n in shifted_result.notes)
     again = snakemake("--profile", "workflow/profiles/smoke", "--cores", "2", *TARGETS, cwd=root)
     assert "Nothing to be done" in again.stdout + again.stderr

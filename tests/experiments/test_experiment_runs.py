@@ -42,20 +42,35 @@ def _frontier_section(cfg):
     return section
 
 
+def _maze_section(cfg):
+    return {**cfg["experiments"]["maze_gradients"], "w_points": 2, "num_seeds": 2,
+            "mg_agents_per_seed": 4, "fd_agents_per_seed": 2, "agents_per_call": 4}
+
+
+_REFERENCES = {}
+
+
+def _reference(cfg, section, name):
+    """One uninterrupted run per (name, section), shared by the tests of this module (the maze
+    programs take most of this file's time to compile)."""
+    key = (name, repr(sorted(section.items())))
+    if key not in _REFERENCES:
+        _REFERENCES[key] = KINDS[section["kind"]](cfg, section, name, NullProgress())
+    return _REFERENCES[key]
+
+
 @pytest.mark.parametrize("name, make_section, interrupt_after", [
     ("frontier_L80", _frontier_section, 2),
     ("learning_curves", lambda cfg: {**cfg["experiments"]["learning_curves"], "num_updates": 30,
                                      "eval_every": 10, "estimators": ["fd", "correction"]}, 3),
-    ("maze_gradients", lambda cfg: {**cfg["experiments"]["maze_gradients"], "w_points": 2,
-                                    "mg_agents_per_seed": 3, "fd_agents_per_seed": 2,
-                                    "agents_per_call": 2}, 2),
+    ("maze_gradients", _maze_section, 2),
 ], ids=["frontier", "meta_training", "maze_gradients"])
 def test_interrupted_run_resumes_to_identical_results(smoke, tmp_path, name, make_section,
                                                       interrupt_after):
     """Kill after some finished work, rerun: the same table as one uninterrupted run."""
     section = make_section(smoke)
     run = KINDS[section["kind"]]
-    reference = run(smoke, section, name, NullProgress())
+    reference = _reference(smoke, section, name)
     with pytest.raises(Interrupted):
         run(smoke, section, name, InterruptAfter(interrupt_after), checkpoint_dir=tmp_path)
     assert any(tmp_path.iterdir()), "nothing was checkpointed before the interruption"
@@ -99,9 +114,7 @@ def test_experiment_salts_use_the_whole_name():
 def test_maze_gradients_table_pairs_the_variants(smoke):
     """Both MG variants on the same agents: the paired-difference row equals the difference of
     the variants' means, and the objectives (same sampled windows) are identical."""
-    section = {**smoke["experiments"]["maze_gradients"], "w_points": 2, "num_seeds": 2,
-               "mg_agents_per_seed": 4, "fd_agents_per_seed": 2, "agents_per_call": 4}
-    table = KINDS["maze_gradients"](smoke, section, "maze_gradients", NullProgress())
+    table = _reference(smoke, _maze_section(smoke), "maze_gradients")
     assert set(table["variant"]) == {"no_advantage", "with_advantage", "with_minus_no", "fd"}
     key = ["w", "seed"]
     by = {v: g.set_index(key).sort_index() for v, g in table.groupby("variant")}

@@ -39,6 +39,7 @@ class SectionView:
         self.memo = {}
 
     def _key(self, key: str) -> str:
+        key = key.replace(f"{self.alias}/{self.alias}", f"{self.section}/{self.section}", 1)
         return key.replace(f"{self.alias}/", f"{self.section}/", 1)
 
     def has(self, key):
@@ -105,15 +106,16 @@ def check_b3(tables, cfg):
     s = AuditSettings.from_cfg(cfg)
     f = _frontier(tables, cfg)
     raw = tables.get(f"{SECTION}/{SECTION}")
-    corrected = [k for k in f.mg(hessian="none") if f.value(k, "coefficient") > 0
-                 and f.truncation(k) > 0 and f"{k}_rb" in f.agg.index]
+    # (at truncation 1 the correction has no effect: nothing for the baseline to reduce)
+    corrected = [k for k in f.mg() if f.value(k, "coefficient") > 0
+                 and f.truncation(k) > 1 and f"{k}_rb" in f.agg.index]
     if not corrected:
         raise MissingTable(f"{SECTION}/frontier_aggregate (no corrected settings with baseline rows)")
     tests, shifts = [], []
     for k in corrected:
         tests.append(f.test(k, f"{k}_rb", "log_variance", "greater",
-                            f"log variance({f.label(k)}) − with baseline > log {RATIO:g}",
-                            threshold=math.log(RATIO), sesoi=math.log(2.0)))
+                            f"log10 variance({f.label(k)}) − with baseline > log10 {RATIO:g}",
+                            threshold=math.log10(RATIO), sesoi=math.log10(2.0)))
         shifts.append((k, *_mean_shift(raw, k)))
     res = finish("B3", tests, s, "paired log-variance reduction by the history baseline",
                  f"Variance ratio ≥ {RATIO:g}x at every corrected setting (log of the grid-mean "
@@ -128,7 +130,12 @@ def check_b3(tables, cfg):
         res.verdict = "fail"
         res.notes.append("The baseline moved the mean of: " + ", ".join(f.label(k) for k, *_ in rejected)
                          + " (an unbiased control variate cannot).")
-    ratios = [math.exp(f.value(k, "log_variance") - f.value(f"{k}_rb", "log_variance")) for k in corrected]
+    means = raw.filter(like="mean_")
+    bad = raw.loc[~np.isfinite(means.to_numpy(float)).all(axis=1)]
+    res.notes.append("Non-finite batch means (a non-finite sample makes its batch's mean non-finite): "
+                     + (", ".join(f"{sid} {n}" for sid, n in bad.groupby("setting_id").size().items())
+                        if len(bad) else f"none of {len(raw)} batch rows") + ".")
+    ratios = [10 ** (f.value(k, "log_variance") - f.value(f"{k}_rb", "log_variance")) for k in corrected]
     res.notes.append("Variance ratios (geometric over points): " + ", ".join(
         f"{f.label(k)} {r:.3g}x" for k, r in zip(corrected, ratios)) + ".")
     return res
