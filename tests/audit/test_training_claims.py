@@ -30,6 +30,5 @@ def test_default_results_intervals_agree_with_results(default_tables):
         other_side = np.where(greater, t["ci_high"] < thr, t["ci_low"] > thr)
         assert (claim_side == t["result"].eq("holds")).all(), t
         assert (other_side == t["result"].eq("reversed")).all(), t
-    c8 = run_claim("C8", default_tables.store, cfg=default_tables.cfg)
-    assert c8.tests["result"].str.contains("reversed at unadjusted α").any()
-    assert "Regime warning" in c8.detail
+    # (the unadjusted-reversal flag and the regime warning are tested on synthetic families in
+    # tests/audit/test_stats.py; which of them the committed results show changes with them)
