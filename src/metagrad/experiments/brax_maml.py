@@ -38,7 +38,8 @@ DIRECTION_SALT = 0xD1
 # (setting_key, label) of the named estimators; c-sweep points are "c<value>"
 LABELS = {"naive": "naive", "correction": "sampling correction", "dice": "DiCE",
           "dice_correction": "DiCE + correction", "first_order": "first-order",
-          "correction_sibling": "correction + sibling baseline (ours)", "fd": "FD (reference)"}
+          "correction_sibling": "correction + sibling baseline (ours)",
+          "dice_extra": "DiCE − naive (its Hessian term)", "fd": "FD (reference)"}
 
 
 def setting_rows(coefficients) -> list[dict]:
@@ -56,6 +57,10 @@ def setting_rows(coefficients) -> list[dict]:
                  "hessian": "none", "sweep": False})
     rows.append({"setting_key": "correction_sibling", "variant": "sibling_baseline",
                  "coefficient": 1.0, "hessian": "none", "sweep": False})
+    # DiCE minus naive on the same samples: DiCE's extra Hessian term alone (for every c,
+    # DiCE(c) - MG(c) is this term), whose mean is the bias it adds to the correction
+    rows.append({"setting_key": "dice_extra", "variant": "paired_difference",
+                 "coefficient": np.nan, "hessian": "dice", "sweep": False})
     for row in rows:
         row["label"] = LABELS.get(row["setting_key"], f"c = {row['coefficient']:g}")
     return rows
@@ -81,11 +86,14 @@ def combined_estimator(problem, coefficients):
                       mode="reverse")
     eta = problem.initial_eta()
 
+    naive, dice = [float(c) for c in coefficients].index(0.0), len(coefficients)
+
     def sample(key):
         parts = []
         for est in (raw, first, sibling):
             out, _ = est.estimate(est.init(key, eta), key, eta)
             parts.append(flat_grads(out.grad))
+        parts.append(parts[0][dice:dice + 1] - parts[0][naive:naive + 1])
         return jnp.concatenate(parts)
 
     return sample
