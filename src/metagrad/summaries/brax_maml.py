@@ -10,6 +10,9 @@ the K/2 directions over all parameters; ``pooled``: all K):
   ``d_bar_k`` the FD reference mean along ``u_k``; ``bias`` (noise-corrected) subtracts each
   term's sampling noise ``Var(u_k^T g)/N + Var(d_k)/N_fd`` (``noise_floor``), so its expectation
   is the squared directional bias (plus FD's O(eps^2) smoothing);
+- ``magnitude = mean_{k in G} ((u_k^T g_bar)^2 - Var(u_k^T g)/N)``: the noise-corrected squared
+  directional size of the estimator's own mean (for ``dice_extra``, DiCE minus naive on the same
+  samples, the bias DiCE's Hessian term adds to any c);
 - ``cosine``: ``cos(U_G g_bar, d_bar_G)``; ``cosine_corrected`` debiases both norms by their
   sampling noise (NaN where a debiased norm is not positive).
 
@@ -87,7 +90,7 @@ def statistics(data: MAMLData, est_idx=None, fd_idx=None) -> dict:
     d = data.fd_means[fi].mean(0)                                        # [K]
     se_d2 = data.fd_variances[fi].mean(0) / (len(fi) * data.fd_samples)
     out = {name: [] for name in ("bias_raw", "bias", "noise_floor", "cosine", "cosine_corrected",
-                                 "dot", "fd_norm2")}
+                                 "dot", "fd_norm2", "magnitude")}
     for group in GROUPS:
         k = data.group_index(group)
         diff2 = (g[:, k] - d[None, k]) ** 2
@@ -104,6 +107,7 @@ def statistics(data: MAMLData, est_idx=None, fd_idx=None) -> dict:
                                                     dot / np.sqrt(np.abs(ng2c * nd2c)), np.nan))
         out["dot"].append(dot / len(k))
         out["fd_norm2"].append(np.full(g.shape[0], (d[k] ** 2 - se_d2[k]).mean()))
+        out["magnitude"].append((g[:, k] ** 2 - se_g2[:, k]).mean(-1))
     stats = {name: np.stack(v, axis=-1) for name, v in out.items()}
     stats["trace_var"] = data.traces[ei].mean(0)
     stats["fd_trace_var"] = float(data.fd_variances[fi].mean(0).sum())
@@ -130,7 +134,7 @@ def summarize_table(raw: pd.DataFrame, num_resamples: int = NUM_RESAMPLES) -> pd
                    "trace_var": point["trace_var"][s], "trace_var_se": tv.std(ddof=1),
                    "trace_var_ci_low": np.percentile(tv, 2.5),
                    "trace_var_ci_high": np.percentile(tv, 97.5)}
-            for name in ("bias", "cosine", "cosine_corrected"):
+            for name in ("bias", "magnitude", "cosine", "cosine_corrected"):
                 rep = boot[name][:, s, j]
                 row[name] = point[name][s, j]
                 row[f"{name}_se"] = np.nanstd(rep, ddof=1)
