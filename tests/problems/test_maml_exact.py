@@ -230,3 +230,31 @@ def test_a_baseline_that_sees_the_pre_update_pull_is_caught():
     got = exact_mg_mean(leaky, MGSetting(1, 1.0), ETA, mode="reverse")
     exact = exact_post_adaptation_gradient()
     assert float(jnp.linalg.norm(got - exact)) > 100 * TOL["atol"] * 3 ** 0.5
+
+
+def test_one_recorded_lifetime_program_equals_make_mg_per_variant():
+    """``experiments.brax_maml.maml_program`` (every variant replayed on one recorded
+    lifetime) gives ``make_mg``'s untruncated estimate of each variant, sequence by sequence."""
+    from metagrad.experiments.brax_maml import maml_program
+
+    variants = {name: ScriptedBanditMAML(BanditMAML(**kw)) for name, kw in (
+        ("raw", {}), ("first_order", {"first_order": True}), ("sibling", {"sibling": True}))}
+    settings = [("raw", "none", 0.0), ("raw", "none", 0.5), ("raw", "dice", 1.0),
+                ("first_order", "none", 0.0), ("sibling", "none", 1.0)]
+    program = maml_program(variants["raw"], variants, settings)
+    references = []
+    for variant, hessian, c in settings:
+        structure, values = mg_structure([MGSetting(1, c, hessian=hessian)], 2)
+        references.append((make_mg_program(variants[variant], structure, mode="reverse"), values))
+
+    @jax.jit
+    def both(actions, sibling):
+        task, key = (actions, sibling), jax.random.PRNGKey(0)
+        ours = program.at(key, ETA, task)
+        ref = jnp.stack([p.at_starts(key, ETA, task, jnp.zeros((1,), jnp.int32), v)[0][0]
+                         for p, v in references])
+        return ours, ref
+
+    for a0, a1, s in ((0, 1, 2), (2, 2, 0), (1, 0, 1)):
+        ours, ref = both(jnp.array([a0, a1]), jnp.asarray(s))
+        np.testing.assert_allclose(ours, ref, **TOL)

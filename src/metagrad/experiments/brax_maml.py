@@ -4,10 +4,17 @@ eta = the initial policy parameters (:mod:`metagrad.problems.brax_maml`); gradie
 measured at one point, flax's default initialisation. Every estimator is computed from the
 SAME sampled lifetimes (one task, one pre-update batch, one post-update batch per sample):
 
-- one ``make_mg`` call (reverse mode) for the c-sweep (``coefficients``; c = 0 is naive, c = 1
-  the sampling correction), DiCE (Loaded-DiCE surrogate, c = 0) and DiCE + correction (c = 1);
+- the c-sweep (``coefficients``; c = 0 is naive, c = 1 the sampling correction), DiCE
+  (Loaded-DiCE surrogate, c = 0) and DiCE + correction (c = 1);
 - the first-order variant of the problem (the update's Jacobian dropped, c = 0) and the
-  sibling-baseline variant (ours, c = 1) on the same keys, hence the same lifetimes.
+  sibling-baseline variant (ours, c = 1);
+- DiCE minus naive (its Hessian term alone).
+
+All come from ONE recorded lifetime (``maml_program``: the untruncated MG estimate of each
+problem variant replayed on it, reverse mode), which equals ``make_mg``'s estimate of each
+variant sample by sample (tested on the bandit) while simulating and compiling the lifetime
+once instead of once per variant (three ``make_mg`` programs compiled in ~100 s on 2 CPU
+cores; the Brax compile dominates the default's budget).
 
 Reference: directional FD with common random numbers (``make_fd``) along K orthonormal unit
 directions fixed by the seed: directions ``0 .. K/2 - 1`` lie within the policy's output layer
@@ -23,15 +30,18 @@ one batch share their samples; FD batches are independent of them.
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from jax.flatten_util import ravel_pytree
 
-from metagrad.estimators import MGSetting, make_fd, make_mg
+from metagrad.estimators import make_fd
 from metagrad.estimators.base import flat_grads
 from metagrad.experiments.common import Checkpoint, experiment_key, make_problem
+from metagrad.lifetime import lifetime_keys, record_lifetime
 
 FD_SALT = 0xFD
 DIRECTION_SALT = 0xD1
@@ -75,26 +85,97 @@ def check_coefficients(coefficients) -> None:
         raise ValueError(f"experiments.brax_maml.coefficients has duplicates: {coefficients!r}")
 
 
-def combined_estimator(problem, coefficients):
-    """``sample(key) -> [S, D]``: every row of ``setting_rows`` from one key (paired)."""
-    T = problem.lifetime_length - 1            # untruncated: differentiate every inner update
-    raw = make_mg(problem, [MGSetting(T, float(c)) for c in coefficients]
-                  + [MGSetting(T, 0.0, hessian="dice"), MGSetting(T, 1.0, hessian="dice")],
-                  mode="reverse")
-    first = make_mg(problem.variant(first_order=True), [MGSetting(T, 0.0)], mode="reverse")
-    sibling = make_mg(problem.variant(correction_baseline="sibling"), [MGSetting(T, 1.0)],
-                      mode="reverse")
-    eta = problem.initial_eta()
+class MAMLProgram(NamedTuple):
+    """``at(key, flat_eta, task) -> [S, D]`` (one lifetime) and ``sample(key) -> [S, D]``."""
 
+    rows: tuple
+    at: Callable
+    sample: Callable
+
+
+def untruncated_multipliers(credit, baseline, coefficient):
+    """``v_j = c sum_{i > j} (credit_i - b_j(i))`` for a window covering the lifetime, with
+    per-step (``[L]``) or per-offset (``[L, L]``) baselines, as ``mg.correction_multipliers``."""
+    L = credit.shape[0]
+    later = (jnp.arange(L)[None, :] > jnp.arange(L)[:, None]).astype(credit.dtype)  # [j, i]
+    if baseline.ndim == 2:
+        offsets = jnp.clip(jnp.arange(L)[None, :] - jnp.arange(L)[:, None], 0, L - 1)
+        b = jnp.take_along_axis(baseline, offsets, axis=1)
+    else:
+        b = jnp.broadcast_to(baseline[:, None], (L, L))
+    return coefficient * jnp.sum(later * (credit[None, :] - b), axis=1)
+
+
+def maml_program(recorder, variants: dict, settings) -> MAMLProgram:
+    """Untruncated MG estimates (``(1/L) [sum_i d direct_i + sum_j d S_j v_j]``, spec section 3)
+    of several problem VARIANTS on ONE recorded lifetime: ``recorder`` samples it
+    (``lifetime.record_lifetime``), and each ``variants[name]`` (the same sampling, other
+    outer terms or update derivatives) replays it differentiably from ``start(eta)``, pulled
+    back with one cotangent per coefficient (reverse mode). ``settings``: ``(variant, hessian,
+    coefficient)`` per row. Per sample and row it equals ``make_mg``'s untruncated estimate of
+    that variant (tested on the bandit), but the lifetime is simulated and compiled once."""
+    L = recorder.lifetime_length
+    _, unravel = ravel_pytree(recorder.eta_template())
+    groups: dict[tuple[str, str], list[int]] = {}
+    for s, (variant, hessian, _) in enumerate(settings):
+        groups.setdefault((variant, hessian), []).append(s)
+    coefficients = jnp.asarray([float(c) for _, _, c in settings], jnp.float32)
+
+    def at(key, flat_eta, task):
+        record = record_lifetime(recorder, unravel(flat_eta), task, key, jnp.zeros((1,), jnp.int32))
+        env_key, _ = lifetime_keys(key, L)
+        total = jnp.zeros((len(settings), flat_eta.size), flat_eta.dtype)
+        for (variant, hessian), members in groups.items():
+            problem = variants[variant]
+
+            def replay(e, problem=problem, hessian=hessian):
+                eta = unravel(e)
+                learner = problem.start(env_key, task, eta)[0]
+
+                @jax.checkpoint
+                def body(learner, step):
+                    batch = jax.tree.map(lambda x: x[step], record.batches)
+                    outer = problem.outer_terms(learner, batch, eta, step)
+                    learner = problem.update(learner, batch, eta, step, hessian)
+                    return learner, ((outer.direct, outer.score),
+                                     jax.lax.stop_gradient((outer.credit, outer.baseline)))
+
+                _, (terms, aux) = jax.lax.scan(body, learner, jnp.arange(L))
+                return terms, aux
+
+            _, pullback, (credit, baseline) = jax.vjp(replay, flat_eta, has_aux=True)
+            members = jnp.asarray(members)
+            v = jax.vmap(lambda c: untruncated_multipliers(credit, baseline, c))(
+                coefficients[members])
+            (grads,) = jax.vmap(pullback)((jnp.ones((members.size, L), flat_eta.dtype), v))
+            total = total.at[members].set(grads)
+        return total / L
+
+    def sample(key, eta):
+        task_key, life_key = jax.random.split(key)
+        return at(life_key, ravel_pytree(eta)[0], recorder.sample_task(task_key))
+
+    return MAMLProgram(tuple(settings), at, sample)
+
+
+def combined_estimator(problem, coefficients):
+    """``sample(key) -> [S, D]``: every row of ``setting_rows`` from one key (paired): the
+    c-sweep, DiCE and DiCE + correction (raw outer terms), first-order (c = 0) and the sibling
+    baseline (c = 1) on one lifetime recorded with the sibling episodes, plus DiCE - naive."""
+    recorder = problem.variant(sibling_episodes=True)
+    variants = {"raw": recorder,
+                "first_order": recorder.variant(first_order=True),
+                "sibling_baseline": recorder.variant(correction_baseline="sibling")}
+    settings = [("raw", "none", c) for c in coefficients]
+    settings += [("raw", "dice", 0.0), ("raw", "dice", 1.0), ("first_order", "none", 0.0),
+                 ("sibling_baseline", "none", 1.0)]
+    program = maml_program(recorder, variants, settings)
+    eta = problem.initial_eta()
     naive, dice = [float(c) for c in coefficients].index(0.0), len(coefficients)
 
     def sample(key):
-        parts = []
-        for est in (raw, first, sibling):
-            out, _ = est.estimate(est.init(key, eta), key, eta)
-            parts.append(flat_grads(out.grad))
-        parts.append(parts[0][dice:dice + 1] - parts[0][naive:naive + 1])
-        return jnp.concatenate(parts)
+        grads = program.sample(key, eta)
+        return jnp.concatenate([grads, grads[dice:dice + 1] - grads[naive:naive + 1]])
 
     return sample
 

@@ -29,16 +29,16 @@ Estimator variants that are not MG settings are problem variants on the SAME sam
   ``d theta_{t+1} / d eta = d theta_t / d eta`` (= I from theta_0 = eta), i.e. the gradient at
   the adapted parameters applied to the initialisation, the update's Jacobian dropped.
 - ``correction_baseline="sibling"`` (ours): a baseline for the correction that is independent of
-  the pre-update batches: ``start`` collects a sibling batch at theta_0 on the same task with
-  independent noise (``fold_in(key, SIBLING_SALT)``) and ``b = w_i * R_sibling`` is subtracted
-  from every later credit ``w_i R_i``. It is a function of eta, the task and noise outside the
-  lifetime's batches, never of step j's own samples, so ``E[b grad S_j] = 0``: the same mean
-  (the bandit's exact enumeration proves the argument for baselines of this kind).
+  the pre-update batch: every step also collects ``num_envs`` sibling episodes at the same theta
+  on the same task with independent noise (``fold_in(key, SIBLING_SALT)``); they never enter
+  the update, and ``b_j = w_i R_sibling,j`` is subtracted from every later credit ``w_i R_i``
+  in the correction of step j's score. Given the history before step j, the sibling episodes
+  are independent of step j's own samples, so ``E[b_j grad S_j] = 0``: the same mean (the
+  bandit's exact enumeration proves it, with a negative control that uses the pre-update
+  batch itself and is caught).
 """
 
 from __future__ import annotations
-
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -46,7 +46,7 @@ import jax.numpy as jnp
 from metagrad.learners.dice import check_hessian
 from metagrad.learners.gaussian_policy import reward_to_go
 from metagrad.problems.base import OuterTerms
-from metagrad.problems.brax_schedule import BraxScheduleProblem
+from metagrad.problems.brax_schedule import BraxBatch, BraxScheduleProblem
 
 OBJECTIVES = ("post_adaptation", "adaptation_area")
 CORRECTION_BASELINES = ("none", "sibling")
@@ -84,11 +84,6 @@ def first_order_step(theta, new_theta):
     return jax.tree.map(lambda a, b: a + jax.lax.stop_gradient(b - a), theta, new_theta)
 
 
-class MAMLLearner(NamedTuple):
-    theta: Any                 # the policy parameters (theta_0 = eta)
-    sibling_reward: jax.Array  # the sibling batch's mean reward at theta_0 (0 without baseline)
-
-
 class BraxMAMLProblem(BraxScheduleProblem):
     """A Brax task distribution, Gaussian-policy REINFORCE at a fixed learning rate, eta = the
     initial policy parameters (a flax pytree)."""
@@ -97,7 +92,7 @@ class BraxMAMLProblem(BraxScheduleProblem):
                  num_envs: int, episode_length: int, hidden=(32, 32), log_std: float = -0.5,
                  env_batching: str = "map", objective: str = "post_adaptation",
                  first_order: bool = False, correction_baseline: str = "none",
-                 init_seed: int = 0):
+                 init_seed: int = 0, sibling_episodes: bool = False):
         if int(inner_steps) < 1:
             raise ValueError(f"inner_steps must be an integer >= 1, got {inner_steps!r}")
         if not float(inner_learning_rate) > 0:
@@ -114,15 +109,20 @@ class BraxMAMLProblem(BraxScheduleProblem):
         self.first_order = bool(first_order)
         self.correction_baseline = correction_baseline
         self.init_seed = int(init_seed)
+        self.sibling_episodes = bool(sibling_episodes) or correction_baseline == "sibling"
 
-    def variant(self, first_order: bool | None = None, correction_baseline: str | None = None):
-        """The same problem (same lifetimes per key) as an estimator variant."""
+    def variant(self, first_order: bool | None = None, correction_baseline: str | None = None,
+                sibling_episodes: bool | None = None):
+        """The same problem as an estimator variant: the same key gives the same task and the
+        same first ``num_envs`` episodes of every batch (the sibling episodes, if collected,
+        use independent noise and change nothing else)."""
+        pick = lambda new, old: old if new is None else new   # noqa: E731
         return BraxMAMLProblem(
             self.task, self.backend, self.inner_steps, self.inner_learning_rate, self.num_envs,
             self.episode_length, self.policy.net.hidden, self.policy.log_std, self.env_batching,
-            self.objective, self.first_order if first_order is None else first_order,
-            self.correction_baseline if correction_baseline is None else correction_baseline,
-            self.init_seed)
+            self.objective, pick(first_order, self.first_order),
+            pick(correction_baseline, self.correction_baseline), self.init_seed,
+            pick(sibling_episodes, self.sibling_episodes))
 
     def initial_eta(self):
         """The point where gradients are measured: flax's default initialisation from
@@ -136,29 +136,56 @@ class BraxMAMLProblem(BraxScheduleProblem):
         return self.inner_learning_rate
 
     def start(self, key, task, eta):
-        sibling = jnp.zeros((), jnp.float32)
-        if self.correction_baseline == "sibling":
-            _, batch = super().collect(eta, task, jax.random.fold_in(key, SIBLING_SALT))
-            sibling = jax.lax.stop_gradient(jnp.mean(batch.rewards))
-        return MAMLLearner(eta, sibling), task
+        return eta, task
 
-    def collect(self, learner, env_state, key):
-        return super().collect(learner.theta, env_state, key)
+    def collect(self, theta, env_state, key):
+        """``num_envs`` episodes (noise from ``key``, as the schedule problem's) and, with
+        ``sibling_episodes``, ``num_envs`` more from ``fold_in(key, SIBLING_SALT)``, in one
+        batch ``[2E, ...]`` (one simulator call site: the Brax compile dominates on CPU)."""
+        if not self.sibling_episodes:
+            return super().collect(theta, env_state, key)
+        main = jax.random.normal(key, (self.num_envs, self.episode_length, self.env.action_size))
+        sibling = jax.random.normal(jax.random.fold_in(key, SIBLING_SALT), main.shape)
+        return self._episodes(theta, env_state, jnp.concatenate([main, sibling]))
 
-    def update(self, learner, batch, eta, step, hessian="none"):
+    def _episodes(self, theta, env_state, noise):
+        theta = jax.lax.stop_gradient(theta)
+
+        def episode(noise_e):
+            def body(state, n):
+                action = self.policy.act(theta, state.obs, n)
+                following = self.env.step(state, action)
+                return following, (state.obs, action, following.reward)
+
+            _, out = jax.lax.scan(body, env_state, noise_e)
+            return out
+
+        run = jax.lax.map if self.env_batching == "map" else jax.vmap
+        obs, actions, rewards = run(episode, noise)
+        return env_state, jax.lax.stop_gradient(BraxBatch(obs, actions, rewards))
+
+    def split(self, batch):
+        """``(main, sibling or None)``: the first ``num_envs`` episodes and the rest."""
+        if not self.sibling_episodes:
+            return batch, None
+        E = self.num_envs
+        return (jax.tree.map(lambda x: x[:E], batch), jax.tree.map(lambda x: x[E:], batch))
+
+    def update(self, theta, batch, eta, step, hessian="none"):
         check_hessian(hessian)
-        new = self.policy.update(learner.theta, batch.obs, batch.actions, batch.rewards,
+        main, _ = self.split(batch)
+        new = self.policy.update(theta, main.obs, main.actions, main.rewards,
                                  self.inner_learning_rate, hessian)
-        if self.first_order:
-            new = first_order_step(learner.theta, new)
-        return MAMLLearner(new, learner.sibling_reward)
+        return first_order_step(theta, new) if self.first_order else new
 
-    def outer_terms(self, learner, batch, eta, step):
-        logp = self.policy.log_prob(learner.theta, batch.obs, batch.actions)     # [E, T]
-        direct = jnp.sum(logp * reward_to_go(batch.rewards)) / batch.rewards.size
-        sibling = learner.sibling_reward if self.correction_baseline == "sibling" else None
-        return maml_terms(self.weights, step, jnp.mean(batch.rewards), direct, jnp.sum(logp),
-                          sibling)
+    def outer_terms(self, theta, batch, eta, step):
+        main, sibling = self.split(batch)
+        logp = self.policy.log_prob(theta, main.obs, main.actions)          # [E, T]
+        direct = jnp.sum(logp * reward_to_go(main.rewards)) / main.rewards.size
+        sibling_reward = (jnp.mean(sibling.rewards)
+                          if self.correction_baseline == "sibling" else None)
+        return maml_terms(self.weights, step, jnp.mean(main.rewards), direct, jnp.sum(logp),
+                          sibling_reward)
 
 
 def from_config(task: dict, section: dict):
