@@ -17,6 +17,14 @@ OFFSET = {"naive": 0.03, "first_order": 0.035, "dice": -0.02, "c0.5": 0.015,
           "dice_correction": -0.05}
 
 
+@pytest.fixture(autouse=True)
+def fewer_resamples(monkeypatch):
+    """300 bootstrap resamples (the audit's 2,000 cost seconds per table; the synthetic
+    effects are tens of standard errors)."""
+    import metagrad.summaries.brax_maml as S
+    monkeypatch.setattr(S, "NUM_RESAMPLES", 300)
+
+
 def raw_table(seed=0, trace=None, offset=None):
     """Batch means ~ N(mean, var / N) of every row, mean = GRAD + offset along each direction."""
     rng = np.random.default_rng(seed)

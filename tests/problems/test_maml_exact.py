@@ -124,12 +124,12 @@ RAW = (MGSetting(1, 0.0), MGSetting(1, 0.25), MGSetting(1, 0.5), MGSetting(1, 1.
 _CACHE = {}
 
 
-def exact_means(settings, **kw):
-    """Exact means of several untruncated settings in one program (as ``exact_mg_mean``, whose
-    single-setting form the adaptation-area test uses): ``{setting: [3]}``."""
-    key = (tuple(settings), tuple(sorted(kw.items())))
+def exact_means(settings, enum=None, **kw):
+    """Exact means of several untruncated settings in one program (as ``exact_mg_mean``, which
+    the adaptation-area test uses as the library's reference): ``{setting: [3]}``."""
+    key = (tuple(settings), tuple(sorted(kw.items())), id(enum))
     if key not in _CACHE:
-        enum = enumeration(**kw)
+        enum = enumeration(**kw) if enum is None else enum
         structure, values = mg_structure(settings, 2)
         program = make_mg_program(enum.scripted, structure, mode="reverse")
 
@@ -227,7 +227,7 @@ def test_a_baseline_that_sees_the_pre_update_pull_is_caught():
             return Learner(eta, MEANS[actions[0]]), (actions, jnp.zeros((), jnp.int32))
 
     leaky = enum._replace(scripted=Leaky(enum.scripted.problem))
-    got = exact_mg_mean(leaky, MGSetting(1, 1.0), ETA, mode="reverse")
+    got = exact_means((MGSetting(1, 1.0),), leaky)[MGSetting(1, 1.0)]
     exact = exact_post_adaptation_gradient()
     assert float(jnp.linalg.norm(got - exact)) > 100 * TOL["atol"] * 3 ** 0.5
 
@@ -258,3 +258,36 @@ def test_one_recorded_lifetime_program_equals_make_mg_per_variant():
     for a0, a1, s in ((0, 1, 2), (2, 2, 0), (1, 0, 1)):
         ours, ref = both(jnp.array([a0, a1]), jnp.asarray(s))
         np.testing.assert_allclose(ours, ref, **TOL)
+
+
+class SampledBanditMAML(BanditMAML):
+    """The bandit MAML with sampled pulls (for the FD path)."""
+
+    def sample_task(self, key):
+        return jnp.zeros(())
+
+    def start(self, key, task, eta):
+        return Learner(eta, jnp.zeros(())), task
+
+    def collect(self, learner, env_state, key):
+        return env_state, jax.random.categorical(key, jax.lax.stop_gradient(learner.theta))
+
+
+def test_fd_through_the_lifetime_program_equals_make_fd():
+    """The experiment's FD lifetimes (the estimators' compiled program without replays) give
+    ``make_fd``'s directional differences with common random numbers, key for key."""
+    from metagrad.estimators import make_fd
+    from metagrad.experiments.brax_maml import fd_entries, maml_program
+
+    problem = SampledBanditMAML()
+    directions = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 2)))[0].T.astype(np.float32)
+    program = maml_program(problem, {"raw": problem}, [("raw", "none", 0.0)])
+    key, n, eps = jax.random.PRNGKey(7), 4, 0.1
+    keys, etas = fd_entries(key, ETA, directions, eps, n)
+    objective = jax.jit(jax.vmap(lambda k, e: program.lifetime(k, e, jnp.asarray(False))[1]))
+    values = objective(keys.reshape((-1,) + keys.shape[3:]), etas.reshape(-1, 3)).reshape(n, 2, 2)
+    ours = (values[..., 0] - values[..., 1]) / eps
+    fd = make_fd(problem, eps, directions)
+    ref = jax.jit(jax.vmap(lambda k: fd.estimate((), k, ETA)[0].grad[0] @ directions.T))(
+        jax.random.split(key, n))
+    np.testing.assert_allclose(ours, ref, atol=1e-4)

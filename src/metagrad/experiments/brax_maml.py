@@ -16,7 +16,9 @@ variant sample by sample (tested on the bandit) while simulating and compiling t
 once instead of once per variant (three ``make_mg`` programs compiled in ~100 s on 2 CPU
 cores; the Brax compile dominates the default's budget).
 
-Reference: directional FD with common random numbers (``make_fd``) along K orthonormal unit
+Reference: directional FD with common random numbers (as ``make_fd``: the same keys, the same
+lifetimes; run through the estimators' compiled lifetime program without its replays, so the
+Brax simulator compiles once) along K orthonormal unit
 directions fixed by the seed: directions ``0 .. K/2 - 1`` lie within the policy's output layer
 (``group = output``), ``K/2 .. K - 1`` are uniformly random over all parameters (``group =
 all``; random directions see ``|grad J| / sqrt(D)``, hence the output-layer group).
@@ -38,8 +40,6 @@ import numpy as np
 import pandas as pd
 from jax.flatten_util import ravel_pytree
 
-from metagrad.estimators import make_fd
-from metagrad.estimators.base import flat_grads
 from metagrad.experiments.common import Checkpoint, experiment_key, make_problem
 from metagrad.lifetime import lifetime_keys, record_lifetime
 
@@ -86,11 +86,14 @@ def check_coefficients(coefficients) -> None:
 
 
 class MAMLProgram(NamedTuple):
-    """``at(key, flat_eta, task) -> [S, D]`` (one lifetime) and ``sample(key) -> [S, D]``."""
+    """``at(key, flat_eta, task) -> [S, D]`` (one lifetime); ``lifetime(key, flat_eta, replay)
+    -> ([S, D], J)``: one lifetime on a fresh task from ``key`` (as ``make_mg`` and ``make_fd``
+    sample them), its mean objective J and, where the unbatched boolean ``replay`` holds, the
+    estimates (zeros otherwise: FD lifetimes run the same compiled program without replays)."""
 
     rows: tuple
     at: Callable
-    sample: Callable
+    lifetime: Callable
 
 
 def untruncated_multipliers(credit, baseline, coefficient):
@@ -123,6 +126,18 @@ def maml_program(recorder, variants: dict, settings) -> MAMLProgram:
 
     def at(key, flat_eta, task):
         record = record_lifetime(recorder, unravel(flat_eta), task, key, jnp.zeros((1,), jnp.int32))
+        return estimates(key, flat_eta, task, record)
+
+    def lifetime(key, flat_eta, replay):
+        task_key, life_key = jax.random.split(key)
+        task = recorder.sample_task(task_key)
+        record = record_lifetime(recorder, unravel(flat_eta), task, life_key,
+                                 jnp.zeros((1,), jnp.int32))
+        grads = jax.lax.cond(replay, lambda: estimates(life_key, flat_eta, task, record),
+                             lambda: jnp.zeros((len(settings), flat_eta.size), flat_eta.dtype))
+        return grads, record.objective.mean()
+
+    def estimates(key, flat_eta, task, record):
         env_key, _ = lifetime_keys(key, L)
         total = jnp.zeros((len(settings), flat_eta.size), flat_eta.dtype)
         for (variant, hessian), members in groups.items():
@@ -151,17 +166,16 @@ def maml_program(recorder, variants: dict, settings) -> MAMLProgram:
             total = total.at[members].set(grads)
         return total / L
 
-    def sample(key, eta):
-        task_key, life_key = jax.random.split(key)
-        return at(life_key, ravel_pytree(eta)[0], recorder.sample_task(task_key))
-
-    return MAMLProgram(tuple(settings), at, sample)
+    return MAMLProgram(tuple(settings), at, lifetime)
 
 
-def combined_estimator(problem, coefficients):
-    """``sample(key) -> [S, D]``: every row of ``setting_rows`` from one key (paired): the
-    c-sweep, DiCE and DiCE + correction (raw outer terms), first-order (c = 0) and the sibling
-    baseline (c = 1) on one lifetime recorded with the sibling episodes, plus DiCE - naive."""
+def combined_program(problem, coefficients):
+    """``(keys [C], flat_etas [C, D], replay) -> (estimates [C, S', D], J [C])``, compiled once
+    for the estimator samples (``replay`` True, every eta the measured point) and the FD
+    lifetimes (False, eta +- eps/2 u_k): every row of ``setting_rows`` from one recorded
+    lifetime per key (paired): the c-sweep, DiCE and DiCE + correction (raw outer terms),
+    first-order (c = 0) and the sibling baseline (c = 1), plus DiCE - naive. Recorded with
+    the sibling episodes, which change no main episode: the same lifetimes, the same J."""
     recorder = problem.variant(sibling_episodes=True)
     variants = {"raw": recorder,
                 "first_order": recorder.variant(first_order=True),
@@ -170,14 +184,38 @@ def combined_estimator(problem, coefficients):
     settings += [("raw", "dice", 0.0), ("raw", "dice", 1.0), ("first_order", "none", 0.0),
                  ("sibling_baseline", "none", 1.0)]
     program = maml_program(recorder, variants, settings)
-    eta = problem.initial_eta()
     naive, dice = [float(c) for c in coefficients].index(0.0), len(coefficients)
 
-    def sample(key):
-        grads = program.sample(key, eta)
-        return jnp.concatenate([grads, grads[dice:dice + 1] - grads[naive:naive + 1]])
+    def one(key, flat_eta, replay):
+        grads, objective = program.lifetime(key, flat_eta, replay)
+        return jnp.concatenate([grads, grads[dice:dice + 1] - grads[naive:naive + 1]]), objective
 
-    return sample
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+
+
+def fd_entries(key, flat_eta, directions, epsilon, num_samples):
+    """Keys and etas of ``num_samples`` directional FD samples with common random numbers,
+    sampled as ``make_fd``: per sample, one key per direction (``split(key_n, K)``) shared by
+    the lifetimes at ``eta + (eps/2) u_k`` and ``eta - (eps/2) u_k``. Shapes ``[n, K, 2, ...]``."""
+    K = directions.shape[0]
+    keys = jax.vmap(lambda k: jax.random.split(k, K))(jax.random.split(key, num_samples))
+    step = 0.5 * epsilon * jnp.asarray(directions)
+    etas = flat_eta[None, :] + jnp.stack([step, -step], axis=1)                # [K, 2, D]
+    keys = jnp.broadcast_to(keys[:, :, None], keys.shape[:2] + (2,) + keys.shape[2:])
+    return keys, jnp.broadcast_to(etas, (num_samples,) + etas.shape)
+
+
+def run_chunks(program, keys, etas, replay: bool, chunk: int):
+    """``program`` on ``[M]`` entries in chunks of ``chunk`` (the last padded): one compiled shape."""
+    M = keys.shape[0]
+    pad = (-M) % chunk
+    keys = jnp.concatenate([keys, jnp.broadcast_to(keys[:1], (pad,) + keys.shape[1:])])
+    etas = jnp.concatenate([etas, jnp.broadcast_to(etas[:1], (pad,) + etas.shape[1:])])
+    flag = jnp.asarray(bool(replay))
+    outs = [program(keys[i:i + chunk], etas[i:i + chunk], flag) for i in range(0, M + pad, chunk)]
+    grads = np.concatenate([np.asarray(g, np.float64) for g, _ in outs])[:M]
+    objectives = np.concatenate([np.asarray(j, np.float64) for _, j in outs])[:M]
+    return grads, objectives
 
 
 def output_layer_mask(problem) -> np.ndarray:
@@ -222,31 +260,33 @@ def run(cfg, section, name, progress, checkpoint_dir=None) -> pd.DataFrame:
     K = int(section["num_directions"])
     directions = fd_directions(jax.random.fold_in(root, DIRECTION_SALT), output_layer_mask(problem), K)
     rows_meta = setting_rows(section["coefficients"])
-    sample = combined_estimator(problem, section["coefficients"])
-    mg_program = jax.jit(jax.vmap(sample))
-    fd = make_fd(problem, section["fd_epsilon"], directions)
-    eta = problem.initial_eta()
-
-    def fd_sample(key):
-        out, _ = fd.estimate((), key, eta)
-        return flat_grads(out.grad)                                  # [1, D]
-
-    fd_program = jax.jit(jax.vmap(fd_sample))
+    program = combined_program(problem, section["coefficients"])
+    flat_eta = ravel_pytree(problem.initial_eta())[0]
+    epsilon = float(section["fd_epsilon"])
     N, B = int(section["samples_per_batch"]), int(section["num_batches"])
     NF, BF = int(section["fd_samples_per_batch"]), int(section["fd_batches"])
     progress.set_total(B + BF)
     checkpoint = Checkpoint(checkpoint_dir, name)
     done = checkpoint.load({"mg": [], "fd": []})
     progress.update(len(done["mg"]) + len(done["fd"]))
+    for batch in range(len(done["mg"]), B):
+        keys = jax.random.split(jax.random.fold_in(root, batch), N)
+        grads, _ = run_chunks(program, keys, jnp.broadcast_to(flat_eta, (N, D)), True, N)
+        done["mg"].append(_batch_stats(grads, directions))
+        checkpoint.save(done)
+        progress.update(1)
     fd_root = jax.random.fold_in(root, FD_SALT)
-    for kind, count, size, program, base in (("mg", B, N, mg_program, root),
-                                             ("fd", BF, NF, fd_program, fd_root)):
-        for batch in range(len(done[kind]), count):
-            keys = jax.random.split(jax.random.fold_in(base, batch), size)
-            grads = np.asarray(program(keys), np.float64)
-            done[kind].append(_batch_stats(grads, directions))
-            checkpoint.save(done)
-            progress.update(1)
+    for batch in range(len(done["fd"]), BF):
+        keys, etas = fd_entries(jax.random.fold_in(fd_root, batch), flat_eta, directions,
+                                epsilon, NF)
+        _, objectives = run_chunks(program, keys.reshape((-1,) + keys.shape[3:]),
+                                   etas.reshape(-1, D), False, N)
+        pm = objectives.reshape(NF, K, 2)
+        slopes = (pm[..., 0] - pm[..., 1]) / epsilon                      # [NF, K]
+        grads = (slopes @ directions.astype(np.float64))[:, None, :]      # [NF, 1, D]
+        done["fd"].append(_batch_stats(grads, directions))
+        checkpoint.save(done)
+        progress.update(1)
     return to_table(done, rows_meta, N, NF, D, K)
 
 

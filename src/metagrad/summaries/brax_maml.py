@@ -114,8 +114,10 @@ def statistics(data: MAMLData, est_idx=None, fd_idx=None) -> dict:
     return stats
 
 
-def bootstrap(data: MAMLData, num_resamples: int = NUM_RESAMPLES, seed: int = BOOTSTRAP_SEED):
-    """``{name: [R, ...]}`` replicates of ``statistics`` (paired over estimators)."""
+def bootstrap(data: MAMLData, num_resamples: int | None = None, seed: int = BOOTSTRAP_SEED):
+    """``{name: [R, ...]}`` replicates of ``statistics`` (paired over estimators); ``R`` =
+    ``NUM_RESAMPLES`` by default."""
+    num_resamples = NUM_RESAMPLES if num_resamples is None else num_resamples
     rng = np.random.default_rng(seed)
     B, BF = data.means.shape[0], data.fd_means.shape[0]
     reps = [statistics(data, rng.integers(0, B, B), rng.integers(0, BF, BF))
@@ -123,7 +125,7 @@ def bootstrap(data: MAMLData, num_resamples: int = NUM_RESAMPLES, seed: int = BO
     return {name: np.stack([r[name] for r in reps]) for name in reps[0]}
 
 
-def summarize_table(raw: pd.DataFrame, num_resamples: int = NUM_RESAMPLES) -> pd.DataFrame:
+def summarize_table(raw: pd.DataFrame, num_resamples: int | None = None) -> pd.DataFrame:
     data = load(raw)
     point, boot = statistics(data), bootstrap(data, num_resamples)
     rows = []
