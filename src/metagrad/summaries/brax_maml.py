@@ -147,6 +147,9 @@ def summarize_table(raw: pd.DataFrame, num_resamples: int | None = None) -> pd.D
                 row[f"{name}_se"] = np.nanstd(rep, ddof=1)
                 row[f"{name}_ci_low"] = row[name] - 1.96 * row[f"{name}_se"]
                 row[f"{name}_ci_high"] = row[name] + 1.96 * row[f"{name}_se"]
+                if name.startswith("cosine"):
+                    row[f"{name}_ci_low"] = max(row[f"{name}_ci_low"], -1.0)
+                    row[f"{name}_ci_high"] = min(row[f"{name}_ci_high"], 1.0)
             row.update({"bias_raw": point["bias_raw"][s, j],
                         "noise_floor": point["noise_floor"][s, j],
                         "fd_norm2": point["fd_norm2"][s, j],
