@@ -188,13 +188,21 @@ def format_brax_maml(df: pd.DataFrame) -> pd.DataFrame:
                         "trace_var": first["trace_var"].astype(float),
                         "trace_var_ci_low": first["trace_var_ci_low"].astype(float),
                         "trace_var_ci_high": first["trace_var_ci_high"].astype(float)})
+    # DiCE - naive is not an estimator of grad J: its row shows the bias it adds to every c,
+    # its noise-corrected squared directional mean (``magnitude``), and no cosine
+    extra = (first["setting_key"] == "dice_extra").to_numpy()
+    out.loc[extra, "label"] = "DiCE − naive: the bias its Hessian term adds (squared mean)"
     for group in ("output", "all"):
         g = df[df["group"] == group].set_index("setting_key").loc[first["setting_key"]]
         for name, scale in (("bias", BIAS_SCALE), ("cosine", 1.0)):
             column = f"{name}_{group}" + ("_x1e4" if name == "bias" else "")
-            out[column] = scale * g[name].to_numpy(float)
-            out[f"{column}_ci_low"] = scale * g[f"{name}_ci_low"].to_numpy(float)
-            out[f"{column}_ci_high"] = scale * g[f"{name}_ci_high"].to_numpy(float)
+            for suffix in ("", "_ci_low", "_ci_high"):
+                values = scale * g[f"{name}{suffix}"].to_numpy(float)
+                if name == "bias":
+                    values = np.where(extra, scale * g[f"magnitude{suffix}"].to_numpy(float), values)
+                else:
+                    values = np.where(extra, np.nan, values)
+                out[f"{column}{suffix}"] = values
     out["samples"] = first["samples"].astype(int)
     return out
 

@@ -121,8 +121,15 @@ def check_m3(tables, cfg):
              for key in ("naive", "first_order", "dice")]
     for t in tests:
         t.sesoi = _delta(point, "pooled")
+    j = _group("pooled")
+    rms = math.sqrt(max(float(point["fd_norm2"][0, j]), 0.0))
+    bounds = "; ".join(
+        f"{t.label.split(' ')[0]} <= {fmt(t.estimate + 1.645 * t.se)} (|error| per direction "
+        f"<= {fmt(math.sqrt(max(t.estimate + 1.645 * t.se, 0.0)))})" for t in tests)
+    note = (f"One-sided 95 % upper bounds on the squared directional bias: {bounds}; the FD "
+            f"reference's rms directional derivative is {fmt(rms)}.")
     return finish("M3", tests, s, "noise-corrected directional bias against FD (all K directions)",
-                  f"δ = {fmt(_delta(point, 'pooled'))} (pooled).")
+                  f"δ = {fmt(_delta(point, 'pooled'))} (pooled).", notes=[note])
 
 
 def check_m4(tables, cfg):
