@@ -61,10 +61,12 @@ def draw(tables: dict, cfg: dict, section: dict):
                                                           [r["bias_ci_high"] - r["bias"]]],
                         fmt=marker, ms=7, color=COLORS[key], label=r["label"], zorder=3,
                         capsize=2)
-        floor = float(g["fd_norm2"].iloc[0])
+        delta = 0.1 * abs(float(g["fd_norm2"].iloc[0]))
         ax.axhline(0.0, color="0.3", lw=0.6)
+        ax.axhline(delta, color="0.3", lw=0.8, ls="--",
+                   label="δ = 10 % of FD's mean squared directional derivative")
         ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=max(abs(floor) * 1e-2, 1e-12))
+        ax.set_yscale("symlog", linthresh=max(delta, 1e-12), linscale=0.6)
         ax.set_title(GROUP_TITLES[group], fontsize=10)
         ax.set_xlabel("trace variance (single sample, all D parameters)")
         ax.set_ylabel("noise-corrected directional bias")
@@ -93,5 +95,7 @@ def _caption(df, cfg, section) -> str:
         f"with common random numbers (eps = {section.get('fd_epsilon', '?')}, "
         f"{captions.fmt_int(int(r['fd_samples']))} samples) along {K} fixed orthonormal unit "
         f"directions from the seed, {K // 2} within the output layer (left) and {K // 2} over all "
-        "parameters (right); bars: 95 % batch-bootstrap intervals; symmetric-log y axis. "
+        "parameters (right); bars: 95 % batch-bootstrap intervals (point +- 1.96 s.e.); symmetric-log y "
+        "axis, linear within +-delta (dashed: delta = 10 % of FD's noise-corrected mean squared "
+        "directional derivative, the audit's smallest bias of interest). "
         + captions.scaling_note(section))
