@@ -67,6 +67,9 @@ def draw(tables: dict, cfg: dict, section: dict):
                    label="δ = 10 % of FD's mean squared directional derivative")
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=max(delta, 1e-12), linscale=0.6)
+        low, high = ax.get_ylim()
+        ticks = [t for t in ax.get_yticks() if (t == 0 or abs(t) >= 10 * delta) and low <= t <= high]
+        ax.set_yticks(ticks)
         ax.set_title(GROUP_TITLES[group], fontsize=10)
         ax.set_xlabel("trace variance (single sample, all D parameters)")
         ax.set_ylabel("noise-corrected directional bias")
