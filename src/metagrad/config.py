@@ -338,9 +338,43 @@ def _check_maze_training(cfg: dict):
             yield message.split(" ", 1)[0], message
 
 
+# action sizes of the Brax task distributions (envs/brax_tasks.py), for checks without JAX
+_BRAX_ACTION_SIZE = {"reacher_goal": 2, "cheetah_velocity": 6, "cheetah_direction": 6}
+
+
+def _check_brax_maml(cfg: dict):
+    """Brax MAML (ours): the c-sweep holds 0 and 1; K directions are even, and K/2 fit in the
+    policy's output layer (action_size x (last width + 1) parameters)."""
+    task = (cfg.get("tasks") or {}).get("brax_maml")
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or sec.get("kind") != "brax_maml":
+            continue
+        cs = sec.get("coefficients")
+        if isinstance(cs, list) and not (0 in cs and 1 in cs):
+            key = f"experiments.{name}.coefficients"
+            yield key, f"{key} = {cs!r} must contain 0 (naive) and 1 (the sampling correction)"
+        if isinstance(cs, list) and len(set(cs)) != len(cs):
+            key = f"experiments.{name}.coefficients"
+            yield key, f"{key} = {cs!r} has duplicates"
+        k = sec.get("num_directions")
+        if isinstance(k, int) and k % 2:
+            key = f"experiments.{name}.num_directions"
+            yield key, f"{key} = {k!r} must be even (half output-layer, half all-parameter directions)"
+        if isinstance(k, int) and isinstance(task, dict):
+            try:
+                out = _BRAX_ACTION_SIZE[task["env"]] * (int(task["hidden"][-1]) + 1)
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue
+            if k // 2 > out:
+                key = f"experiments.{name}.num_directions"
+                yield key, (f"{key} = {k!r}: half of it exceeds the {out} output-layer parameters "
+                            f"of tasks.brax_maml (env {task['env']!r}, hidden {task['hidden']!r})")
+
+
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
     _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined,
-    _check_maze_windows, _check_rb_forms, _check_training_truncations, _check_maze_training]
+    _check_maze_windows, _check_rb_forms, _check_training_truncations, _check_maze_training,
+    _check_brax_maml]
 
 
 # --------------------------------------------------------------------------------------------

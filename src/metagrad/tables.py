@@ -64,6 +64,14 @@ HEADERS = {
     "evaluation_se": ("evaluation s.e.", "evaluation s.e."),
     "final_eta_0": ("final η_0", r"final $\eta_0$"),
     "final_eta_1": ("final η_1", r"final $\eta_1$"),
+    # Brax MAML (ours)
+    "label": ("estimator", "estimator"),
+    "trace_var": ("trace variance [95 % CI]", r"trace variance [95\,\% CI]"),
+    "bias_output_x1e4": ("dir. bias ×1e4, output layer [95 % CI]", r"dir.\ bias $\times 10^{4}$, output layer"),
+    "cosine_output": ("cosine, output layer [95 % CI]", "cosine, output layer"),
+    "bias_all_x1e4": ("dir. bias ×1e4, all params [95 % CI]", r"dir.\ bias $\times 10^{4}$, all params"),
+    "cosine_all": ("cosine, all params [95 % CI]", "cosine, all params"),
+    "samples": ("samples", "samples"),
 }
 ERR_SUFFIXES = ("_err", "_grid_err", "_se")
 # significant digits where 3 would hide the differences the claims compare (default 3)
@@ -71,7 +79,7 @@ DIGITS = {"final_mean_reward": 4}
 # settings (not measurements): printed exactly, shortest form ("0.2", "0.005")
 PARAMETER_COLUMNS = {"truncation", "truncation_length", "coefficient", "meta_discount", "learning_rate",
                      "samples_per_point", "num_points", "num_runs", "num_diverged", "final_updates",
-                     "num_meta_params", "num_probes"}
+                     "num_meta_params", "num_probes", "samples"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -171,8 +179,38 @@ def format_final_performance(df: pd.DataFrame) -> pd.DataFrame:
     return _sorted(out, ["estimator", "truncation_length", "coefficient", "meta_discount", "learning_rate"])
 
 
+def format_brax_maml(df: pd.DataFrame) -> pd.DataFrame:
+    """Brax MAML (ours): one row per estimator of a ``maml_summary`` table
+    (:mod:`metagrad.summaries.brax_maml`): trace variance and, per FD direction group, the
+    noise-corrected directional bias (x1e4) and the cosine, with 95 % bootstrap intervals."""
+    first = df[df["group"] == "pooled"].reset_index(drop=True)
+    out = pd.DataFrame({"label": first["label"].astype(str),
+                        "trace_var": first["trace_var"].astype(float),
+                        "trace_var_ci_low": first["trace_var_ci_low"].astype(float),
+                        "trace_var_ci_high": first["trace_var_ci_high"].astype(float)})
+    # DiCE - naive is not an estimator of grad J: its row shows the bias it adds to every c,
+    # its noise-corrected squared directional mean (``magnitude``), and no cosine
+    extra = (first["setting_key"] == "dice_extra").to_numpy()
+    out.loc[extra, "label"] = "DiCE − naive: the bias its Hessian term adds (squared mean)"
+    for group in ("output", "all"):
+        g = df[df["group"] == group].set_index("setting_key").loc[first["setting_key"]]
+        for name, scale in (("bias", BIAS_SCALE), ("cosine", 1.0)):
+            column = f"{name}_{group}" + ("_x1e4" if name == "bias" else "")
+            for suffix in ("", "_ci_low", "_ci_high"):
+                values = scale * g[f"{name}{suffix}"].to_numpy(float)
+                if name == "bias":
+                    values = np.where(extra, scale * g[f"magnitude{suffix}"].to_numpy(float), values)
+                else:
+                    values = np.where(extra, np.nan, values)
+                out[f"{column}{suffix}"] = values
+    out["samples"] = first["samples"].astype(int)
+    return out
+
+
 def format_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The numeric result table for a table NAME (see the module docstring)."""
+    if name == "brax_maml" or {"trace_var", "group", "setting_key"} <= set(df.columns):
+        return format_brax_maml(df)
     if name.startswith("frontier") or {"bias_raw", "bias_corrected"} <= set(df.columns):
         return format_frontier(df)
     if name.endswith("_final") or "final_mean_reward" in df.columns:

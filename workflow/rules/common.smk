@@ -121,6 +121,9 @@ TASK_CODE = {
              "estimators/exact.py"),   # problems/maze.py scripts its enumeration on exact.py
     "brax_schedule": ("envs/brax_tasks.py", "learners/gaussian_policy.py",
                       "problems/brax_schedule.py", "problems/history_baseline.py"),
+    # ours: short-horizon MAML builds on the Brax schedule problem's collection and learner
+    "brax_maml": ("envs/brax_tasks.py", "learners/gaussian_policy.py",
+                  "problems/brax_schedule.py", "problems/brax_maml.py"),
 }
 # the runner of each experiment kind (metagrad.experiments.KINDS)
 KIND_CODE = {
@@ -135,6 +138,7 @@ KIND_CODE = {
     "maze_training": ("experiments/maze_training.py", "experiments/maze_training_checks.py",
                       "problems/maze_persistent.py", "estimators/online_mg.py",
                       "estimators/pes.py"),
+    "brax_maml": ("experiments/brax_maml.py",),
 }
 
 

@@ -5,6 +5,7 @@ TABLE_SOURCES = {
     "frontier_L80": "results/{profile}/frontier_L80/frontier_aggregate.parquet",
     "frontier_L30": "results/{profile}/frontier_L30/frontier_aggregate.parquet",
     "brax_frontier": "results/{profile}/brax_frontier/frontier_aggregate.parquet",
+    "brax_maml": "results/{profile}/brax_maml/maml_summary.parquet",   # ours
     "learning_curves_final": "results/{profile}/learning_curves/final_performance.parquet",
     "trajectories_final": "results/{profile}/trajectories/final_performance.parquet",
     "truncated_sgd_final": "results/{profile}/truncated_sgd/final_performance.parquet",

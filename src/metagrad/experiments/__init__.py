@@ -34,8 +34,14 @@ def _maze_training(*args, **kwargs):
     return run(*args, **kwargs)
 
 
+def _brax_maml(*args, **kwargs):
+    from metagrad.experiments.brax_maml import run
+    return run(*args, **kwargs)
+
+
 # imported lazily, so that `metagrad validate` does not import JAX
 KINDS = {"landscape": _landscape, "frontier": _frontier, "named_training": _meta_training,
          "truncated_training": _meta_training, "maze_gradients": _maze_gradients,
          "brax_training": _brax_training,
-         "maze_training": _maze_training}
+         "maze_training": _maze_training,
+         "brax_maml": _brax_maml}   # ours: Brax short-horizon MAML meta-gradients
