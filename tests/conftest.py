@@ -19,3 +19,16 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 @pytest.fixture(params=sorted(TINY_PROBLEMS))
 def tiny(request):
     return tiny_problem(*TINY_PROBLEMS[request.param])
+
+
+# The slowest files first: pytest-xdist's ``--dist loadfile`` hands whole files to its two
+# workers in collection order, so the few multi-minute files (Brax and SLURM end-to-end runs,
+# sharding) would otherwise end the run alone on one worker while the other waits.
+SLOW_FILES = ("test_brax_workflow.py", "test_slurm.py", "test_brax_maml_workflow.py",
+              "test_shards.py", "test_brax_schedule.py", "test_experiment_runs.py",
+              "test_maze_exact.py", "test_workflow.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))
