@@ -160,8 +160,10 @@ class BraxMAMLProblem(BraxScheduleProblem):
             _, out = jax.lax.scan(body, env_state, noise_e)
             return out
 
-        run = jax.lax.map if self.env_batching == "map" else jax.vmap
-        obs, actions, rewards = run(episode, noise)
+        if self.env_batching == "map":
+            obs, actions, rewards = jax.lax.map(episode, noise)
+        else:   # jax.vmap takes the function alone (its second argument is in_axes)
+            obs, actions, rewards = jax.vmap(episode)(noise)
         return env_state, jax.lax.stop_gradient(BraxBatch(obs, actions, rewards))
 
     def split(self, batch):
