@@ -99,7 +99,8 @@ def test_shard_names_cover_each_experiment(smoke):
     assert shards.shard_names("frontier_L80", sec["frontier_L80"],
                               {"by": "batch", "batches_per_shard": 1}) == [
         "mg-00000-00001", "mg-00001-00002", "mg_rb-00000-00001", "mg_rb-00001-00002",
-        "es-00000-00001", "es-00001-00002", "fd-00000-00001", "fd-00001-00002",
+        "es-00000-00001", "es-00001-00002", "es_rb-00000-00001", "es_rb-00001-00002",
+        "fd-00000-00001", "fd-00001-00002",
         "fd_check-00000-00001", "fd_check-00001-00002"]
     assert shards.shard_names("frontier_L30", sec["frontier_L30"],
                               {"by": "batch", "batches_per_shard": 5}) == [

@@ -306,6 +306,21 @@ def _check_rb_forms(cfg: dict):
                              f"allowed: {', '.join(allowed)}")
 
 
+def _check_es_rb(cfg: dict):
+    """``es_rb_batches`` is 0 (none) or >= 2 batches of an experiment that includes ES."""
+    for name, sec in (cfg.get("experiments") or {}).items():
+        if not isinstance(sec, dict) or sec.get("kind") != "frontier":
+            continue
+        n = sec.get("es_rb_batches")
+        if not isinstance(n, int) or n == 0:
+            continue
+        key = f"experiments.{name}.es_rb_batches"
+        if n < 2:
+            yield key, f"{key} = {n!r} is too few for a batch bootstrap; allowed: 0 (none) or an integer >= 2"
+        elif sec.get("include_es") is False:
+            yield key, f"{key} = {n!r} needs ES rows; allowed: 0 when include_es is false"
+
+
 def _check_training_truncations(cfg: dict):
     """Brax meta-training rows need 0 <= truncation_length < lifetime_length."""
     for name, sec in (cfg.get("experiments") or {}).items():
@@ -373,7 +388,7 @@ def _check_brax_maml(cfg: dict):
 
 CROSS_CHECKS: list[Callable[[dict], Iterable[tuple[str, str]]]] = [
     _check_low_high, _check_split_step, _check_truncation_lengths, _check_tasks_defined,
-    _check_maze_windows, _check_rb_forms, _check_training_truncations, _check_maze_training,
+    _check_maze_windows, _check_rb_forms, _check_es_rb, _check_training_truncations, _check_maze_training,
     _check_brax_maml]
 
 

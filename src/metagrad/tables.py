@@ -112,7 +112,7 @@ def format_frontier(agg: pd.DataFrame) -> pd.DataFrame:
     rb = None
     if "pairing_group" in agg.columns:   # one row per setting: its raw row; the variance-reduced
         groups = agg["pairing_group"]    # rows (ours) give the variance reduction
-        rb = agg[groups == "mg_rb"].set_index("setting_id")
+        rb = agg[groups.isin(["mg_rb", "es_rb"])].set_index("setting_id")
         agg = agg[groups.isin(["mg", "es"])].reset_index(drop=True)
 
     def col(name):

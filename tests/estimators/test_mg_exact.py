@@ -120,6 +120,36 @@ def test_es_matches_the_gradient_of_the_smoothed_windowed_objective(tiny, trunca
 
 
 
+
+@pytest.mark.parametrize("truncation", [None, 1])
+def test_variance_reduced_es_keeps_the_mean_of_es(truncation):
+    """ES on expected-reward fitness with common random numbers for both members (the frontier's
+    ``es_rb`` rows, ours) estimates the same smoothed windowed gradient as raw ES."""
+    args = TINY_PROBLEMS["K3_B1_L4"]
+    problem = tiny_problem(*args, outer_terms_form="conditional")
+    L = problem.lifetime_length
+    truncation = L - 1 if truncation is None else truncation
+    eta, sigma = ETAS[0], 0.5
+    estimator = make_es(problem, [truncation], sigma, common_random_numbers=True)
+    samples = sample(estimator, eta, 200_000, seed=15)[:, 0]
+    target = exact_smoothed_gradient(tiny_problem(*args), eta, sigma,
+                                     window_step_weights(L, truncation))
+    assert np.all(np.abs(z_scores(samples, target)) < Z_MAX)
+
+
+def test_es_common_random_numbers_share_every_random_draw():
+    """With common random numbers and a perturbation too small to flip an action, both members
+    see the same window, actions and rewards: the sampled fitnesses are equal, so the estimate
+    is 0 up to float32 round-off in evosax's reconstruction of z (|g| << 1); independent members
+    differ by O(1) rewards, so |g| ~ 1 / sigma = 1e3."""
+    problem = tiny_problem(*TINY_PROBLEMS["K3_B1_L4"])
+    eta, sigma = ETAS[1], 1e-3
+    shared = sample(make_es(problem, [1], sigma, common_random_numbers=True), eta, 2_000, seed=16)
+    independent = sample(make_es(problem, [1], sigma), eta, 2_000, seed=16)
+    assert np.mean(np.abs(shared).max(axis=(1, 2)) < 1.0) > 0.95
+    assert np.mean(np.abs(independent).max(axis=(1, 2)) < 1.0) < 0.5
+
+
 @pytest.mark.parametrize("truncation", [1, 2])
 def test_truncated_full_correction_is_exactly_unbiased_for_the_windowed_objective(tiny,
                                                                                  truncation):

@@ -112,7 +112,7 @@ def code_files(*parts):
 # task's or estimator's files rerun nothing else. Plumbing (cli.py, io.py, provenance.py) is left
 # out on purpose: changing how files are written must not rerun days of compute.
 CORE_CODE = ("lifetime.py", "names.py", "problems/base.py", "learners/dice.py",
-             "estimators/base.py", "estimators/mg.py", "estimators/es.py", "estimators/fd.py",
+             "estimators/base.py", "estimators/mg.py", "estimators/fd.py",
              "estimators/probes.py", "experiments/common.py")
 # a task's own files: metagrad.problems.<task> and what it builds on
 TASK_CODE = {
@@ -128,11 +128,11 @@ TASK_CODE = {
 # the runner of each experiment kind (metagrad.experiments.KINDS)
 KIND_CODE = {
     "landscape": ("experiments/landscape.py",),
-    "frontier": ("experiments/frontier.py",),
+    "frontier": ("experiments/frontier.py", "estimators/es.py"),   # ES: only these two kinds
     "named_training": ("experiments/meta_training.py",),
     "truncated_training": ("experiments/meta_training.py",),
     "maze_gradients": ("experiments/maze_gradients.py",),
-    "brax_training": ("experiments/brax_training.py",),
+    "brax_training": ("experiments/brax_training.py", "estimators/es.py"),
     # figure 10: persistent agents, online MG, online ES / PES (problems/maze_persistent.py
     # builds on the maze task's files, which every maze experiment already depends on)
     "maze_training": ("experiments/maze_training.py", "experiments/maze_training_checks.py",

@@ -37,7 +37,7 @@ class Frontier:
         self.tables, self.section, self.cfg, self.s = tables, section, cfg, s
         self.agg = tables.get(f"{section}/frontier_aggregate").set_index("setting_id", drop=False)
         raw = tables.get(f"{section}/{section}")
-        self.est = raw[raw["pairing_group"].isin(["mg", "es", "mg_rb"])]
+        self.est = raw[raw["pairing_group"].isin(["mg", "es", "mg_rb", "es_rb"])]
         self.ref = raw[raw["pairing_group"] == "fd"]
         # the decisive bias (ours): paired differences to untruncated c = 1 on the same
         # lifetimes, against a zero reference (absent in results made before it existed)
@@ -154,6 +154,12 @@ class Frontier:
         pid = f"{base}_paired"
         return pid if self.zero_ref is not None and (self.paired["setting_id"] == pid).any() else None
 
+    def es_rb_id(self, sid: str) -> str | None:
+        """The variance-reduced rows of an ES setting (ours; they carry its decisive bias)."""
+        rid = f"{sid}_rb"
+        return rid if (self.agg.loc[sid, "pairing_group"] == "es"
+                       and (self.est["setting_id"] == rid).any()) else None
+
     def diff(self, a: str, b: str, metric: str) -> dict:
         key = (self.section, a, b, metric)
         if metric == "bias_decisive":
@@ -170,13 +176,15 @@ class Frontier:
             return M.paired_difference(self.paired, self.zero_ref, pa, pb, metric="bias_corrected",
                                        num_bootstrap=self.s.num_bootstrap,
                                        seed=seed_of(self.cfg.get("seed", 0), *key))
-        da = self.diff(a, b, "bias_corrected") if not (pa or pb) else None
+        da = (self.diff(self.es_rb_id(a) or a, self.es_rb_id(b) or b, "bias_corrected")
+              if not (pa or pb) else None)
         if da is not None:
             return da
         points = self.tables.get(f"{self.section}/frontier_points")
         paired_points = self.tables.get(f"{self.section}/frontier_points_paired")
 
         def per_point(sid, pid):
+            sid = self.es_rb_id(sid) or sid
             frame = (paired_points[paired_points["setting_id"] == pid] if pid else
                      points[points["setting_id"] == sid]).set_index("eta_index")
             se = (frame["bias_corrected_ci_high"] - frame["bias_corrected_ci_low"]) / 3.92
@@ -249,6 +257,8 @@ class Frontier:
             n = float(np.median(self.paired[self.paired["setting_id"] == self.paired_id(sid)]
                                 .groupby("eta_index")["num_samples"].sum()))
             return n, "paired variance-reduced samples per point", 0.0
+        if metric == "bias_decisive" and self.es_rb_id(sid):
+            sid = self.es_rb_id(sid)
         share = self.reference_share(sid)
         if share > 0.5:
             n_ref = float(np.median(self.ref.groupby("eta_index")["num_samples"].sum()))

@@ -28,8 +28,14 @@ from metagrad.estimators.mg import sample_window_starts
 from metagrad.lifetime import lifetime_objectives, window_mask
 
 
-def make_es(problem, truncation_lengths, sigma: float = 0.1) -> Estimator:
-    """ES estimates at each truncation length (window = truncation_length + 1 steps)."""
+def make_es(problem, truncation_lengths, sigma: float = 0.1,
+            common_random_numbers: bool = False) -> Estimator:
+    """ES estimates at each truncation length (window = truncation_length + 1 steps).
+
+    ``common_random_numbers=True`` (ours) gives both members the same random stream (window
+    start, actions, reward noise): each member's distribution, hence the estimate's mean, is
+    unchanged, and the difference ``R_plus - R_minus`` loses the noise both share.
+    """
     L = problem.lifetime_length
     check_range("sigma", sigma, 0.0, float("inf"), low_open=True)
     truncation_lengths = tuple(int(t) for t in truncation_lengths)
@@ -59,8 +65,9 @@ def make_es(problem, truncation_lengths, sigma: float = 0.1) -> Estimator:
         state = strategy.init(init_key, ravel_pytree(eta)[0], params)
         population, state = strategy.ask(ask_key, state, params)                     # [2, D]
         task = problem.sample_task(task_key)
-        fitness = jax.vmap(member_fitness, in_axes=(0, 0, None))(
-            jax.random.split(members_key, 2), population, task)
+        member_keys = (jnp.broadcast_to(members_key, (2,) + members_key.shape)
+                       if common_random_numbers else jax.random.split(members_key, 2))
+        fitness = jax.vmap(member_fitness, in_axes=(0, 0, None))(member_keys, population, task)
 
         def gradient(window_fitness):                                                # [2] -> [D]
             told, _ = strategy.tell(tell_key, population, -window_fitness, state, params)

@@ -11,7 +11,12 @@ and the FD reference uses common random numbers. The table holds batch means and
   less variance; ``mg_paired`` (ours): each of them minus the untruncated c = 1 one on the
   same lifetimes, whose mean is the setting's bias vector E[estimate] - grad J (c = 1 is
   proven unbiased), so its noise-corrected square is a decisive bias measurement;
-- ``es``; ``fd``: the reference (``fd_epsilon``); ``fd_check`` (ours): FD at
+- ``es``: the raw ES estimator (the variance axis); ``es_rb`` (ours): ES with the conditional
+  outer terms and common random numbers for its two members (``make_es(...,
+  common_random_numbers=True)``) on the same tasks and perturbations as ``es``: the same
+  expectation (each member's distribution is unchanged), 2-30x less variance, so its
+  noise-corrected bias against FD is ES's decisive bias;
+- ``fd``: the reference (``fd_epsilon``); ``fd_check`` (ours): FD at
   ``fd_check_epsilon`` and its difference to FD at ``fd_epsilon`` on the same keys, the paired
   smoothing check of the reference's epsilon.
 """
@@ -54,6 +59,13 @@ def with_paired_differences(estimator, reference: int):
     return stateless(rows, estimate)
 
 
+def with_measure(estimator, measure: str, pairing_group: str):
+    """The same estimator, its rows labelled ``measure`` in ``pairing_group``."""
+    rows = tuple({**s, "measure": measure, "pairing_group": pairing_group}
+                 for s in estimator.settings)
+    return estimator._replace(settings=rows)
+
+
 def with_smoothing_check(problem, epsilon: float, check_epsilon: float):
     """FD at ``check_epsilon`` and its difference to FD at ``epsilon`` on the same keys (same
     tasks and noise): the mean difference is the smoothing bias between the two epsilons."""
@@ -75,6 +87,8 @@ def job_batches(section: dict) -> list[tuple[str, int]]:
     jobs = [("mg", section["mg_batches"]), ("mg_rb", section["rb_batches"])]
     if section["include_es"]:
         jobs.append(("es", section["es_batches"]))
+        if section["es_rb_batches"]:
+            jobs.append(("es_rb", section["es_rb_batches"]))
     jobs.append(("fd", section["fd_batches"]))
     if section["fd_check_batches"]:
         jobs.append(("fd_check", section["fd_check_batches"]))
@@ -103,6 +117,10 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None, shar
     if section["include_es"]:
         jobs.append(("es", make_es(problem, section["truncation_lengths"], section["es_sigma"]),
                      section["es_batches"], n, 1))
+        if section["es_rb_batches"]:
+            jobs.append(("es_rb", with_measure(make_es(
+                rb_problem, section["truncation_lengths"], section["es_sigma"],
+                common_random_numbers=True), "rb", "es_rb"), section["es_rb_batches"], n, 1))
     # the reference keeps Gumbel-max common random numbers: 3-5x less FD variance
     fd_problem = problem.with_action_sampler("gumbel")
     jobs.append(("fd", make_fd(fd_problem, section["fd_epsilon"]), section["fd_batches"],

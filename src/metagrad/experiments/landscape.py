@@ -19,8 +19,12 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
     random numbers), so the surface is smooth and differences between points, which locate
     the maximum, are paired batch by batch over (seed, iteration). ``seeds`` (default: all
     ``num_seeds``) computes only those seeds' rows, as a shard does.
+
+    Each lifetime's value is its mean over steps of the expected reward of the policy,
+    ``sum_k pi_t(k) mu_k`` (the arm means are known in simulation), instead of the sampled
+    rewards: the same J(eta), without the reward and action-sampling noise (spec section 4).
     """
-    problem = make_problem(cfg, section)
+    problem = make_problem(cfg, section, outer_terms_form="conditional")
     etas = eta_grid(section["grid_low"], section["grid_high"], section["grid_size"])
     n_bandits, n_iter, n_seeds = (section["num_bandits"], section["num_iterations"],
                                   section["num_seeds"])

@@ -13,7 +13,10 @@ samples a scaled profile can afford). Rows: one per (variant, w, seed), variants
 ``no_advantage``, ``with_advantage``, ``fd`` and ``with_minus_no`` (the paired per-agent
 difference), columns ``mean`` (mean estimate of dJ/dw), ``std`` (std of one A-agent sample),
 ``se`` (s.e. of ``mean``), ``num_agents``, ``agents_per_sample``, ``objective`` (mean
-per-update first-state return), ``epsilon`` (FD), ``coefficient``.
+per-update first-state return), ``epsilon`` (FD), ``coefficient``. The ``with_minus_no`` rows
+also carry ``std_difference`` = std(with) - std(no) of one A-agent sample and its delta-method
+s.e. ``std_difference_se`` from the same agents (:func:`std_difference`), so the std comparison
+pools every agent of every seed instead of a t over a few seeds.
 """
 
 from __future__ import annotations
@@ -64,6 +67,23 @@ def _row(variant, w, seed, values, objectives, agents_per_sample, section):
             "coefficient": np.nan if variant == "fd" else float(section["coefficient"])}
 
 
+def std_difference(no: np.ndarray, with_: np.ndarray, agents_per_sample: int) -> tuple[float, float]:
+    """``(s_with - s_no, s.e.)`` for the std of one ``agents_per_sample``-agent sample, both
+    variants on the same agents (paired). Delta method on the sample variances: Var(s^2) ~
+    (m4 - s^4) / n, Cov(s_x^2, s_y^2) ~ (E[dx^2 dy^2] - s_x^2 s_y^2) / n, and ds = ds^2 / (2 s)."""
+    x, y = np.asarray(no, np.float64), np.asarray(with_, np.float64)
+    n = x.size
+    dx, dy = x - x.mean(), y - y.mean()
+    vx, vy = dx.var(ddof=1), dy.var(ddof=1)
+    sx, sy = np.sqrt(vx), np.sqrt(vy)
+    var_vx = ((dx ** 4).mean() - vx ** 2) / n
+    var_vy = ((dy ** 4).mean() - vy ** 2) / n
+    cov = ((dx ** 2 * dy ** 2).mean() - vx * vy) / n
+    var = var_vy / (4 * vy) + var_vx / (4 * vx) - 2 * cov / (4 * sx * sy)
+    scale = 1.0 / np.sqrt(agents_per_sample)
+    return float((sy - sx) * scale), float(np.sqrt(max(var, 0.0)) * scale)
+
+
 def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
         seeds=None) -> pd.DataFrame:
     """Rows for every (seed, w) cell; ``seeds`` (default: all ``num_seeds``) computes only those
@@ -105,7 +125,10 @@ def run(cfg: dict, section: dict, name: str, progress, checkpoint_dir=None,
             results[variant] = evaluate(programs[variant], mg_key, n_mg, w)
             rows.append(_row(variant, w, seed, *results[variant], A, section))
         diff = results["with_advantage"][0] - results["no_advantage"][0]
-        rows.append(_row("with_minus_no", w, seed, diff, results["no_advantage"][1], A, section))
+        row = _row("with_minus_no", w, seed, diff, results["no_advantage"][1], A, section)
+        row["std_difference"], row["std_difference_se"] = std_difference(
+            results["no_advantage"][0], results["with_advantage"][0], A)
+        rows.append(row)
         rows.append(_row("fd", w, seed, *evaluate(programs["fd"], fd_key, n_fd, w), A, section))
         checkpoint.save(rows)
         progress.update(1)

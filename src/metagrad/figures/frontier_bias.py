@@ -27,5 +27,5 @@ def draw(tables: dict, cfg: dict, section: dict):
     caption = captions.frontier_caption(
         agg, cfg, section, L, info, figure_no=4, corrected_panel=True,
         x_text="Left: x = bias x 1e4 (grid mean over the eta grid, the paper's number; axis from 0).",
-        extra=frontier_plot.decisive_sentence(panels) + PAPER_SIZES)
+        extra=frontier_plot.decisive_sentence(panels, section) + PAPER_SIZES)
     return fig, caption

@@ -29,6 +29,6 @@ def draw(tables: dict, cfg: dict, section: dict):
               f"median width {w:.2f} at this profile's sample sizes.")
     caption = captions.frontier_caption(agg, cfg, section, L, info, figure_no=5, x_text=X_TEXT,
                                         corrected_panel=False, define_bias=False,
-                                        extra=ci + frontier_plot.decisive_sentence(panels)
+                                        extra=ci + frontier_plot.decisive_sentence(panels, section)
                                         + PAPER_SIZES)
     return fig, caption

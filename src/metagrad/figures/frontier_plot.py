@@ -56,8 +56,13 @@ POOLED_COSINE = Panel("cosine_pooled_fd", "negative pooled cosine to FD (ours)",
                       interval="ci", limits=(-1.0, 0.0), annotate=False)
 
 
-def decisive_sentence(panels) -> str:
-    """Caption text for the decisive panel (ours), if drawn."""
+def decisive_sentence(panels, section: dict | None = None) -> str:
+    """Caption text for the decisive panel (ours), if drawn; ``section`` says whether ES has
+    variance-reduced rows (``es_rb_batches``)."""
+    es_rb = bool((section or {}).get("include_es") and (section or {}).get("es_rb_batches"))
+    es_text = (" ES's rows there use the expected reward given the history as fitness and the "
+               "same random numbers for both antithetic members (ours: each member's "
+               "distribution, hence ES's mean, is unchanged)." if es_rb else "")
     if DECISIVE_BIAS in panels:
         return (" Right (ours): the decisive bias x 1e4, 95 % batch-bootstrap CI. For MG settings "
                 "and DiCE: the noise-corrected squared mean of each setting's paired difference "
@@ -66,13 +71,14 @@ def decisive_sentence(panels) -> str:
                 "leave every estimator's mean unchanged (proven by enumeration) and cut its "
                 "variance; untruncated c = 1 is exactly unbiased, so this is E[estimate] - "
                 "grad J. Untruncated c = 1 itself is 0 here by construction and is tested against "
-                "FD in the audit (C1). For ES: its noise-corrected bias against FD. The variance "
-                "axis is the raw estimators' single-sample variance, as in the paper.")
+                "FD in the audit (C1). For ES: its noise-corrected bias against FD." + es_text
+                + " The variance axis is the raw estimators' single-sample variance, as in the "
+                "paper.")
     if POOLED_COSINE in panels:
         return (" Right (ours): the negative grid-pooled cosine to FD with the dot product and both "
                 "squared norms corrected for sampling noise (always defined, unlike a per-point "
                 "corrected cosine), 95 % parametric-bootstrap CI; MG settings use their "
-                "Rao-Blackwellized rows (same mean).")
+                "Rao-Blackwellized rows (same mean)." + es_text)
     return ""
 
 
@@ -320,7 +326,7 @@ def frontier_figure(tables: dict, section: dict, panels: tuple[Panel, ...], *, f
 
     agg = inputs.pick_table(tables, FRONTIER_TABLE, f"figure {figure_no}")
     if "pairing_group" in agg:   # one point per setting: its raw row (variance axis)
-        agg = agg[~agg["pairing_group"].isin(["mg_rb", "mg_paired"])]
+        agg = agg[~agg["pairing_group"].isin(["mg_rb", "mg_paired", "es_rb"])]
     style.set_style()
     L = lifetime_length(agg, section)
     wide = len(panels) > 1

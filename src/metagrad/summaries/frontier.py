@@ -51,12 +51,17 @@ def _decisive(aggregate: pd.DataFrame, paired_aggregate: pd.DataFrame | None) ->
     for column in DECISIVE:
         out[column.replace("bias_corrected", "bias_decisive")] = np.nan
     out["bias_decisive_source"] = ""
+    rb_rows = {s: row for s, row in aggregate[aggregate["pairing_group"] == "es_rb"]
+               .set_index("setting_id").iterrows()}
     paired = ({} if paired_aggregate is None else
               {_base_id(s): row for s, row in paired_aggregate.set_index("setting_id").iterrows()})
     for i, row in out.iterrows():
         base = _base_id(row["setting_id"])
         if row["pairing_group"] in ("mg", "mg_rb") and base in paired:
             source, values = "paired difference to untruncated c = 1 (same lifetimes)", paired[base]
+        elif row["pairing_group"] in ("es", "es_rb") and f"{base}_rb" in rb_rows:
+            source = "against the FD reference (variance-reduced ES rows, same mean)"
+            values = rb_rows[f"{base}_rb"]
         elif row["pairing_group"] == "es":
             source, values = "against the FD reference", row
         else:
@@ -71,7 +76,7 @@ def _cosines(table: pd.DataFrame, aggregate: pd.DataFrame, ref_id: str, seed: in
     """``cosine_pooled``: to the untruncated c = 1 mean (paired for MG settings, whose own
     cosine there is 1 by construction); ``cosine_pooled_fd``: to the FD reference (independent
     samples), for every MG setting (its variance-reduced rows) and ES."""
-    pooled = pool_batches(table[table["pairing_group"].isin(["mg_rb", "mg_paired", "es"])])
+    pooled = pool_batches(table[table["pairing_group"].isin(["mg_rb", "mg_paired", "es", "es_rb"])])
     by_id = {sid: g for sid, g in pooled.groupby("setting_id")}
     fd = table[table["pairing_group"] == "fd"]
     fd = pool_batches(fd.assign(setting_id="fd", batch=fd.groupby(["setting_id", "batch"]).ngroup()))
@@ -84,8 +89,9 @@ def _cosines(table: pd.DataFrame, aggregate: pd.DataFrame, ref_id: str, seed: in
         base = _base_id(row["setting_id"])
         if row["pairing_group"] in ("mg", "mg_rb") and f"{base}_rb" in by_id:
             estimate, paired = by_id[f"{base}_rb"], by_id.get(f"{base}_paired")
-        elif row["pairing_group"] == "es":
-            estimate, paired = by_id[row["setting_id"]], None
+        elif row["pairing_group"] in ("es", "es_rb"):   # the variance-reduced rows where present
+            estimate = by_id.get(f"{base}_rb", by_id[row["setting_id"]])
+            paired = None
         else:
             continue
         for name, result in (
@@ -124,7 +130,7 @@ def _smoothing(table: pd.DataFrame) -> pd.DataFrame:
 def summarize(tables: dict, cfg: dict, section: dict) -> dict:
     (table,) = tables.values()
     L = int(table["lifetime_length"].iloc[0])
-    estimates = table[table["pairing_group"].isin(["mg", "es", "mg_rb"])]
+    estimates = table[table["pairing_group"].isin(["mg", "es", "mg_rb", "es_rb"])]
     reference = table[table["pairing_group"] == "fd"]
     per_point, aggregate = frontier_metrics(estimates, reference, num_bootstrap=NUM_BOOTSTRAP,
                                             seed=cfg["seed"])

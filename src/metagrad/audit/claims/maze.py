@@ -35,7 +35,9 @@ def check_c11(tables, cfg):
     with_advantage, fd, with_minus_no}, w, seed) with ``mean`` (mean meta-gradient over the
     cell's agents), ``se`` (its s.e.) and ``std`` (std of one sample of ``agents_per_sample``
     agents; not used for fd). Std: paired over seeds (both variants on the same agents). Bias:
-    each MG variant against FD (independent agents), pooled over seeds, two-sided, Holm over w."""
+    each MG variant against FD (independent agents), pooled over seeds, two-sided, Holm over w.
+    Where the table has ``std_difference_se`` (per seed, delta method over the same agents), the
+    std test pools every agent (normal); else it is a t over seeds."""
     s = AuditSettings.from_cfg(cfg)
     df = tables.get(MAZE_TABLE)
     missing = [c for c in MAZE_COLUMNS if c not in df.columns]
@@ -44,9 +46,20 @@ def check_c11(tables, cfg):
     piv = {v: g.set_index(["w", "seed"]) for v, g in df.groupby("variant")}
     ws = sorted(df["w"].unique())
     at = lambda variant, w: piv[variant].xs(w, level="w")  # noqa: E731
-    tests = [seed_test(at("with_advantage", w)["std"], at("no_advantage", w)["std"],
-                       f"w={w:.3g}: std(with) − std(no)", "less", 0.0, 0.1 * float(at("no_advantage", w)["std"].mean()))
-             for w in ws]
+    def std_test(w):
+        label = f"w={w:.3g}: std(with) − std(no)"
+        sesoi = 0.1 * float(at("no_advantage", w)["std"].mean())
+        d = at("with_minus_no", w) if "with_minus_no" in piv else None
+        if d is not None and "std_difference_se" in d.columns and d["std_difference_se"].notna().all():
+            # every agent of every seed: per-seed delta-method s.e.s of the paired difference
+            n = len(d)
+            return Test(label, float(d["std_difference"].mean()),
+                        math.sqrt(float((d["std_difference_se"] ** 2).sum())) / n, 0.0, "less",
+                        sesoi, int(d["num_agents"].sum()), unit="agents (delta-method s.e.)")
+        return seed_test(at("with_advantage", w)["std"], at("no_advantage", w)["std"], label,
+                         "less", 0.0, sesoi)
+
+    tests = [std_test(w) for w in ws]
     biased = {}
     for v in ("with_advantage", "no_advantage"):
         p = []
