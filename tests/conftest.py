@@ -10,9 +10,11 @@ import pytest
 
 from tiny_bandits import TINY_PROBLEMS, tiny_problem
 
-jax.config.update("jax_compilation_cache_dir",
-                  os.environ.get("JAX_COMPILATION_CACHE_DIR",
-                                 str(Path(__file__).resolve().parents[1] / ".jax_cache")))
+# set in the environment too, so the Snakemake and CLI subprocesses of the workflow, SLURM and
+# Brax tests share it: their shard jobs and repeated pipelines compile the same programs
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1.0")
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 

@@ -5,24 +5,18 @@ samples, and the FD reference; the claims M1-M4 run on it (any verdict but an er
 sizes decide nothing). The only test that compiles the Brax
 program (about 40 s on 2 CPU cores); everything else is proven on the bandit."""
 
-import os
-
 import pandas as pd
 
 from metagrad.audit import CLAIMS, TableStore
 from metagrad.config import load_config
+from helpers import use_fast_compile
 from test_workflow import copy_workflow, snakemake
 
 TARGETS = ["figures/smoke/figM1_brax_maml.pdf", "results/smoke/tables/brax_maml.csv"]
 
 
-# smoke numbers are not checked, so XLA may compile without its expensive passes (the Brax
-# compile dominates this test: about 75 s -> 50 s on 2 CPU cores)
-FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
-
-
 def test_brax_maml_targets_build_at_smoke_size(tmp_path, monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip())
+    use_fast_compile(monkeypatch)   # smoke numbers are checked for plumbing only
     root = copy_workflow(tmp_path)
     res = snakemake("--profile", "workflow/profiles/smoke", "--cores", "2", *TARGETS, cwd=root,
                     timeout=900)

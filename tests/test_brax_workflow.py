@@ -4,25 +4,20 @@ naming the backend, captions labelling the results ours, and the audit's Brax cl
 smoke tables (any verdict but an error: smoke sizes decide nothing)."""
 
 import json
-import os
 
 import pandas as pd
 
 from metagrad.audit import CLAIMS, TableStore
 from metagrad.config import load_config
+from helpers import use_fast_compile
 from test_workflow import copy_workflow, snakemake
 
 TARGETS = ["figures/smoke/figB1_brax_frontier.pdf", "figures/smoke/figB2_brax_cosine.pdf",
            "figures/smoke/figB3_brax_curves.pdf", "results/smoke/tables/brax_frontier.csv"]
 
 
-# smoke numbers are only checked for plumbing and for B3's reaction to a shifted mean, so XLA
-# may skip its expensive passes (about halves the Brax compile time)
-FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
-
-
 def test_every_brax_target_builds_at_smoke_size(tmp_path, monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip())
+    use_fast_compile(monkeypatch)   # smoke numbers are checked for plumbing only
     root = copy_workflow(tmp_path)
     res = snakemake("--profile", "workflow/profiles/smoke", "--cores", "2", *TARGETS, cwd=root,
                     timeout=1200)

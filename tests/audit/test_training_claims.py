@@ -76,3 +76,23 @@ def test_c9_a_significant_fall_between_adjacent_c_fails_it():
     tables = {"truncated_sgd/truncated_sgd": _truncated(dip),
               "truncated_adam/truncated_adam": _truncated(RISING, seed=1)}
     assert run_claim("C9", tables).verdict == "fail"
+
+
+def test_c8_reports_the_paper_rate_diagnostic_at_the_same_distance_in_eta():
+    """Figure 3 at 30x the rate collapses (DiCE + correction 0.05 at its update 20); the
+    diagnostic at the paper's rate stays at 0.22 after 600 updates, the same distance in eta."""
+    import copy
+
+    from audit_synthetic import CFG
+
+    cfg = copy.deepcopy(CFG)
+    cfg["experiments"] = {"learning_curves": {"paper_update_factor": 30},
+                          "learning_curves_paper_rate": {"paper_update_factor": 1}}
+    lc = training({"fd": 0.25, "correction": 0.25, "naive": 0.22, "dice": 0.21,
+                   "dice_correction": 0.05}, updates=(0, 20))
+    slow = training({"dice_correction": 0.22}, updates=(0, 600))
+    res = run_claim("C8", {"learning_curves/learning_curves": lc,
+                           "learning_curves_paper_rate/learning_curves_paper_rate": slow}, cfg=cfg)
+    note = next(n for n in res.notes if n.startswith("Paper-rate diagnostic"))
+    assert "update 600 at the paper's rate = figure 3's update 20" in note
+    assert "dice_correction: 0.221 at the paper's rate vs 0.051 at figure 3's" in note

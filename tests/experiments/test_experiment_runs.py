@@ -10,22 +10,9 @@ from metagrad.config import load_config
 from metagrad.experiments import KINDS
 from metagrad.progress import NullProgress
 
-
-class Interrupted(Exception):
-    pass
+from helpers import Interrupted, InterruptAfter
 
 
-class InterruptAfter(NullProgress):
-    """A progress reporter that simulates a kill after ``limit`` finished work units."""
-
-    def __init__(self, limit):
-        super().__init__()
-        self.limit, self.count = limit, 0
-
-    def update(self, n=1):
-        self.count += n
-        if self.count >= self.limit:
-            raise Interrupted
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,8 @@ from metagrad.problems.maze import MazeProblem
 from metagrad.problems.maze_persistent import PersistentMaze
 from metagrad.progress import NullProgress
 
+from helpers import Interrupted, InterruptAfter
+
 
 def tiny_problem(window, flip_interval=1000):
     base = MazeProblem(MazeEnv(2, 3), window, 2, hidden=(6,), meta_form="context")
@@ -96,19 +98,6 @@ TINY = dict(side=2, episode_length=2, trajectories_per_update=1, hidden=[4], num
             num_seeds=2)
 
 
-class Interrupted(Exception):
-    pass
-
-
-class InterruptAfter(NullProgress):
-    def __init__(self, limit):
-        super().__init__()
-        self.limit, self.count = limit, 0
-
-    def update(self, n=1):
-        self.count += n
-        if self.count >= self.limit:
-            raise Interrupted
 
 
 @pytest.fixture(scope="module")

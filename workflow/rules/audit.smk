@@ -25,13 +25,26 @@ AUDIT_TABLES = [
     "results/{profile}/brax_frontier/frontier_aggregate_paired.parquet",
 ]
 
+# optional experiments (ours): audited where the profile has them
+OPTIONAL_AUDIT_TABLES = {
+    "learning_curves_paper_rate": "results/{profile}/learning_curves_paper_rate/learning_curves_paper_rate.parquet",
+}
+
+
+def audit_tables(wildcards):
+    experiments = profile_cfg(wildcards.profile)["experiments"]
+    return [t.format(profile=wildcards.profile) for t in AUDIT_TABLES] + [
+        t.format(profile=wildcards.profile) for name, t in OPTIONAL_AUDIT_TABLES.items()
+        if name in experiments]
+
+
 def _figure_files(suffix):
     return [t[: -len(".pdf")] + suffix for t in _TARGETS if t.startswith("figures/") and t.endswith(".pdf")]
 
 
 rule audit:
     input:
-        tables=AUDIT_TABLES,
+        tables=audit_tables,
         code=code_files("audit/__init__.py", "audit/settings.py", "audit/stats.py", "audit/store.py",
                         "audit/verdict.py", "audit/frontier_data.py", "audit/claims", "audit/registry.py",
                         "audit/run.py", "metrics.py", "names.py",

@@ -1,7 +1,8 @@
 # Figures 2, 3, 6, 7: meta-training runs (trajectories and learning curves), L = 30.
 # Spec section 5, items 2, 3, 6, 7.
 
-TRAINING_EXPERIMENTS = "trajectories|learning_curves|truncated_sgd|truncated_adam"
+TRAINING_EXPERIMENTS = ("trajectories|learning_curves|learning_curves_paper_rate|truncated_sgd"
+                        "|truncated_adam")
 
 
 rule training_experiment:

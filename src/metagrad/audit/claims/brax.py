@@ -162,22 +162,19 @@ def check_b5(tables, cfg):
     es = sorted(f.es, key=f.truncation)
     if not es:
         raise MissingTable(f"{SECTION}/frontier_aggregate (no ES settings)")
-    points = tables.get(f"{SECTION}/frontier_points")
-    tests = []
-    for k in es:
-        cc = F.corrected_cosine(points, k)
-        a = float(np.nanmean(cc["attenuation"])) if len(cc) else float("nan")
-        est = float(cc["cosine_corrected"].mean())
-        se = f.value(k, "cosine_boot_se") / max(a, 0.1)
-        if cc["cosine_corrected"].isna().any():
-            est, se = float("nan"), float("nan")
-        n, unit, share = f.limiting_size(k)
-        tests.append(Test(f"cosine({f.label(k)}) > {s.cosine_threshold}", est, se, s.cosine_threshold,
-                          "greater", s.cosine_sesoi, n, unit=unit,
-                          info={"raw_cosine": f.value(k, "cosine"), "reference_share": share}))
+    pooled = "cosine_pooled_fd" in f.agg.columns
+    if pooled:   # always defined (as C7): sums over points before the norms are debiased
+        tests = [F.pooled_cosine_test(f, s, k, "cosine_pooled_fd", s.cosine_threshold, "greater",
+                                      f"{f.label(k)} vs FD") for k in es]
+    else:
+        points = tables.get(f"{SECTION}/frontier_points")
+        tests = [F.per_point_cosine_test(f, s, points, k, s.cosine_threshold, "greater")[0]
+                 for k in es]
     tests += F._variance_steps(f, es, "less", lambda a, b: f"ES variance trunc {f.truncation(a)}→{f.truncation(b)}")
+    how = ("grid-pooled noise-corrected cosine to FD, as C7" if pooled else
+           "grid mean of per-point noise-corrected cosines")
     return finish("B5", tests, s, "ES: noise-corrected cosine to FD; paired variance steps",
-                  "Cosine as in C7 (norms debiased for sampling noise); ES settings share their pairs.")
+                  f"Cosine: {how}; ES settings share their pairs.")
 
 
 def check_b6(tables, cfg):

@@ -238,6 +238,39 @@ def corrected_cosine(points: pd.DataFrame, sid: str) -> pd.DataFrame:
                          "attenuation": atten, "noise_fraction": noise})
 
 
+def pooled_cosine_test(f: Frontier, s: AuditSettings, sid: str, column: str, threshold: float,
+                       direction: str, label: str) -> Test:
+    """One-sided test of a setting's grid-pooled, noise-corrected cosine (``column`` of the
+    aggregate: ``cosine_pooled_fd`` against FD, ``cosine_pooled`` against untruncated c = 1)."""
+    return Test(f"cosine({label}) {'>' if direction == 'greater' else '<'} {threshold}",
+                f.value(sid, column), f.value(sid, f"{column}_boot_se"), threshold, direction,
+                s.cosine_sesoi, f.n(sid),
+                info={"ci95_low": f.value(sid, f"{column}_ci_low"),
+                      "ci95_high": f.value(sid, f"{column}_ci_high")})
+
+
+def per_point_cosine_test(f: Frontier, s: AuditSettings, points: pd.DataFrame, sid: str,
+                          threshold: float, direction: str) -> tuple[Test, str | None]:
+    """The older test on the grid mean of per-point corrected cosines (tables without pooled
+    cosines): ``(test, why undetermined or None)``."""
+    cc = corrected_cosine(points, sid)
+    a = float(np.nanmean(cc["attenuation"])) if len(cc) else float("nan")
+    se = f.value(sid, "cosine_boot_se") / max(a, 0.1)
+    est = float(cc["cosine_corrected"].mean())
+    why = None
+    if cc["cosine_corrected"].isna().any():
+        est, se = float("nan"), float("nan")
+        # samples at which noise falls to 25 % of the smaller squared norm at every point
+        why = (f"{f.label(sid)} (noise ≥ signal at {int(cc['cosine_corrected'].isna().sum())}/"
+               f"{len(cc)} points; about {math.ceil(f.n(sid) * cc['noise_fraction'].max() / 0.25):,} "
+               "samples per point, estimator and reference, would make it measurable)")
+    n, unit, share = f.limiting_size(sid)
+    test = Test(f"cosine({f.label(sid)}) {'>' if direction == 'greater' else '<'} {threshold}", est, se,
+                threshold, direction, s.cosine_sesoi, n, unit=unit,
+                info={"raw_cosine": f.value(sid, "cosine"), "attenuation": a, "reference_share": share})
+    return test, why
+
+
 def _check_c7_pooled(f: Frontier, s: AuditSettings) -> ClaimResult:
     """C7 on the grid-pooled, noise-corrected cosines (ours, always defined): untruncated c = 1
     (its variance-reduced rows) and ES against FD (independent samples); naive against the
@@ -249,11 +282,7 @@ def _check_c7_pooled(f: Frontier, s: AuditSettings) -> ClaimResult:
               for k in sorted(f.es, key=f.truncation)]
     cases.append((f.naive, "cosine_pooled", s.cosine_naive_max, "less",
                   "naive vs untruncated c = 1 (paired)"))
-    tests = [Test(f"cosine({label}) {'>' if direction == 'greater' else '<'} {thr}",
-                  f.value(k, column), f.value(k, f"{column}_boot_se"), thr, direction,
-                  s.cosine_sesoi, f.n(k),
-                  info={"ci95_low": f.value(k, f"{column}_ci_low"),
-                        "ci95_high": f.value(k, f"{column}_ci_high")})
+    tests = [pooled_cosine_test(f, s, k, column, thr, direction, label)
              for k, column, thr, direction, label in cases]
     notes = ["Paper's metric (per-point raw cosine to FD, grid mean; attenuated towards 0 by "
              "noise): " + "; ".join(f"{f.label(k)} {fmt(f.value(k, 'cosine'))}"
@@ -274,20 +303,10 @@ def check_c7(tables, cfg):
     tests, undetermined = [], []
     for k, thr, direction in [(k, s.cosine_threshold, "greater") for k in ks] + [
             (f.naive, s.cosine_naive_max, "less")]:
-        cc = corrected_cosine(points, k)
-        a = float(np.nanmean(cc["attenuation"])) if len(cc) else float("nan")
-        se = f.value(k, "cosine_boot_se") / max(a, 0.1)
-        est = float(cc["cosine_corrected"].mean())
-        if cc["cosine_corrected"].isna().any():
-            est, se = float("nan"), float("nan")
-            # samples at which noise falls to 25 % of the smaller squared norm at every point
-            undetermined.append(f"{f.label(k)} (noise ≥ signal at {int(cc['cosine_corrected'].isna().sum())}/"
-                                f"{len(cc)} points; about {math.ceil(f.n(k) * cc['noise_fraction'].max() / 0.25):,} "
-                                "samples per point, estimator and reference, would make it measurable)")
-        n, unit, share = f.limiting_size(k)
-        tests.append(Test(f"cosine({f.label(k)}) {'>' if direction == 'greater' else '<'} {thr}", est, se, thr,
-                          direction, s.cosine_sesoi, n, unit=unit,
-                          info={"raw_cosine": f.value(k, "cosine"), "attenuation": a, "reference_share": share}))
+        test, why = per_point_cosine_test(f, s, points, k, thr, direction)
+        tests.append(test)
+        if why:
+            undetermined.append(why)
     notes = ["Raw grid-mean cosines with 95 % CIs (attenuated towards 0 by noise): "
              + "; ".join(f"{f.label(k)} {fmt(f.value(k, 'cosine'))} [{fmt(f.value(k, 'cosine_ci_low'))}, "
                          f"{fmt(f.value(k, 'cosine_ci_high'))}]" for k in ks + [f.naive]) + "."]

@@ -55,6 +55,44 @@ def _trajectory_note(tables) -> str | None:
     return "Figure 2 trajectories (final, paired by start and seed; not part of the verdict): " + "; ".join(parts) + "."
 
 
+PAPER_RATE_TABLE = "learning_curves_paper_rate/learning_curves_paper_rate"
+
+
+def _paper_rate_note(tables, cfg, lc: pd.DataFrame) -> str | None:
+    """The diagnostic (ours): the same estimators at the paper's SGD rate against figure 3's
+    runs at the same paper-equivalent update (same distance in eta), paired by seed (same
+    evaluation bandits). Not part of the verdict: it says whether the scaled rate causes what
+    figure 3 shows."""
+    if not tables.has(PAPER_RATE_TABLE):
+        return None
+    slow = tables.get(PAPER_RATE_TABLE)
+    sections = cfg.get("experiments", {})
+    factor = (sections.get("learning_curves", {}).get("paper_update_factor", 1)
+              / sections.get("learning_curves_paper_rate", {}).get("paper_update_factor", 1))
+    end = int(slow["update"].max())
+    at = end / factor
+    if not np.isclose(at, lc["update"]).any():
+        return (f"Paper-rate diagnostic: figure 3 has no evaluation at update {at:g}, the "
+                f"paper-equivalent of the diagnostic's {end:,}.")
+    parts = []
+    for e, g in slow[slow["update"] == end].groupby("estimator"):
+        fast = lc[(lc["estimator"] == e) & np.isclose(lc["update"], at)].set_index("seed")
+        if fast.empty:
+            continue
+        g = g.set_index("seed")
+        t = seed_test(g["mean_reward"], fast["mean_reward"], e, "greater", 0.0, 0.0)
+        parts.append(f"{e}: {fmt(float(g['mean_reward'].mean()))} at the paper's rate vs "
+                     f"{fmt(float(fast['mean_reward'].mean()))} at figure 3's (paired difference "
+                     f"{fmt(t.estimate)} ± {fmt(t.se)}, one-sided p = {fmt(t.p_claim())}, "
+                     f"{t.info['seeds']} seeds); η_0 ends at {fmt(float(g['eta_0'].min()))}…"
+                     f"{fmt(float(g['eta_0'].max()))} vs {fmt(float(fast['eta_0'].min()))}…"
+                     f"{fmt(float(fast['eta_0'].max()))}")
+    if not parts:
+        return None
+    return (f"Paper-rate diagnostic (ours, not part of the verdict): after the same distance in η "
+            f"(update {end:,} at the paper's rate = figure 3's update {at:g}): " + "; ".join(parts) + ".")
+
+
 def check_c8(tables, cfg):
     s = AuditSettings.from_cfg(cfg)
     lc = tables.get("learning_curves/learning_curves")
@@ -89,6 +127,8 @@ def check_c8(tables, cfg):
     means = fin.groupby("estimator")["mean_reward"].mean()
     notes.append("Final reward per pull (mean over seeds): " + ", ".join(f"{k} {fmt(x)}" for k, x in means.items()) + ".")
     if (note := _trajectory_note(tables)) is not None:
+        notes.append(note)
+    if (note := _paper_rate_note(tables, cfg, lc)) is not None:
         notes.append(note)
     res = finish("C8", tests, s, "paired final-reward differences over seeds (figure 3)",
                  f"Correction ≈ FD is an equivalence test (TOST) with margin ±{m:g} reward per pull; "
