@@ -119,3 +119,16 @@ def test_coefficient_vs_discount_draws_truncation_22_as_a_diamond():
     legend = {t.get_text(): h.get_marker() for t, h in zip(fig.legends[0].get_texts(),
                                                             fig.legends[0].legend_handles)}
     assert legend["truncation 22"] == "D"
+
+
+def test_one_wide_interval_does_not_set_the_view():
+    """A heavy-tailed interval (DiCE's decisive bias CI reached 100x the other points) is
+    clipped at the edge with its end printed, instead of squashing every point."""
+    from metagrad.figures.frontier_plot import view_limits
+
+    x = np.array([0.0, 1.0, 2.0])
+    err = np.array([[0.1, 0.1, 0.1], [0.1, 0.1, 200.0]])
+    lo, hi = view_limits(x, err, np.zeros(3, bool), (None, None))
+    assert hi < 10 and lo < 0
+    narrow = np.array([[0.1, 0.1, 0.1], [0.1, 0.1, 0.5]])
+    assert view_limits(x, narrow, np.zeros(3, bool), (None, None))[1] > 2.5   # kept when modest

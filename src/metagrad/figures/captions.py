@@ -176,8 +176,9 @@ def off_scale_sentence(off_scale: dict) -> str:
              for panel, points in off_scale.items() if points]
     if not parts:
         return ""
-    return (" Off scale (drawn at the panel's edge without its error bar, its value printed beside it; "
-            "heavy-tailed estimates, spec section 4): " + "; ".join(parts) + ".")
+    return (" Off scale (a point drawn at the panel's edge without its error bar, its value printed "
+            "beside it, or an interval clipped at the edge, its end printed; heavy-tailed estimates, "
+            "spec section 4): " + "; ".join(parts) + ".")
 
 
 def encoding_sentence(agg, L, *, discount: bool, es_sigma) -> str:

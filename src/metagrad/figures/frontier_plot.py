@@ -48,7 +48,7 @@ CORRECTED_BIAS = Panel("bias_corrected", r"noise-corrected bias [$10^{-4}$]",
 NEG_COSINE = Panel("cosine", "negative cosine similarity to FD", "negative mean cosine (paper's metric)",
                    negate=True, limits=(-1.0, 0.0))
 # ours: decisive metrics from the variance-reduced, paired rows (summaries/frontier.py)
-DECISIVE_BIAS = Panel("bias_decisive", r"decisive bias [$10^{-4}$] (ours: paired, variance-reduced)",
+DECISIVE_BIAS = Panel("bias_decisive", r"decisive bias [$10^{-4}$] (ours)",
                       "decisive bias (ours), 95 % CI", scale=BIAS_SCALE, interval="ci",
                       annotate=False)
 POOLED_COSINE = Panel("cosine_pooled_fd", "negative pooled cosine to FD (ours)",
@@ -224,15 +224,21 @@ def off_scale(x, limits=(None, None), factor: float = OFF_SCALE_FACTOR):
     return off
 
 
-def view_limits(x, err, off, limits, pad: float = 0.05, strip: float = 0.1):
+def view_limits(x, err, off, limits, pad: float = 0.05, strip: float = 0.1,
+                max_reach: float = OFF_SCALE_FACTOR):
     """x limits: the in-scale points with their error bars, padded, plus a strip for the
-    off-scale points on a side without a fixed limit; fixed limits kept."""
+    off-scale points on a side without a fixed limit; fixed limits kept. An error bar reaching
+    farther than ``max_reach`` x the points' spread beyond them does not widen the view (one
+    heavy-tailed interval would squash every point); :func:`draw_panel` labels where it ends."""
     keep = np.isfinite(x) & ~off
     lo_fixed, hi_fixed = limits
     if not keep.any():
         return (lo_fixed if lo_fixed is not None else -1.0, hi_fixed if hi_fixed is not None else 1.0)
     e = np.nan_to_num(err, nan=0.0)
-    lo, hi = float(np.min(x[keep] - e[0][keep])), float(np.max(x[keep] + e[1][keep]))
+    vlo, vhi = float(np.min(x[keep])), float(np.max(x[keep]))
+    reach = max_reach * max(vhi - vlo, 1e-12)
+    lo = max(float(np.min(x[keep] - e[0][keep])), vlo - reach)
+    hi = min(float(np.max(x[keep] + e[1][keep])), vhi + reach)
     span = max(hi - lo, 1e-12)
     lo -= (pad + strip * bool((off & (x < lo)).any())) * span
     hi += (pad + strip * bool((off & (x > hi)).any())) * span
@@ -286,6 +292,14 @@ def draw_panel(ax, agg, points, lines, panel: Panel) -> list[dict]:
             continue
         e = err[:, i:i + 1]
         _marker(ax, x[i], y[i], p, err=e if np.all(np.isfinite(e)) else None)
+        if panel.interval == "ci" and np.isfinite(high[i]) and high[i] > hi:   # a clipped interval
+            ax.annotate(f"{p['name']} CI to {captions.fmt_value(high[i])} \u2192", (hi, y[i]),
+                        xytext=(-2, 4), textcoords="offset points", fontsize="small",
+                        color=TEXT_COLOR, ha="right")
+            out.append({"name": p["name"], "value": float(x[i]), "low": float(low[i]),
+                        "high": float(high[i]),
+                        "text": (f"{p['name']}'s 95 % CI [{captions.fmt_value(low[i])}, "
+                                 f"{captions.fmt_value(high[i])}], clipped")})
         if panel.annotate and p["label"]:
             ax.annotate(p["label"], (x[i], y[i]), xytext=LABEL_OFFSETS[p["label"]], textcoords="offset points",
                         fontsize="small", color=TEXT_COLOR)
