@@ -97,3 +97,17 @@ def test_truncated_curves_read_the_legacy_mg_code():
     for a, b in zip(new.axes, old.axes):
         np.testing.assert_array_equal(np.concatenate([ln.get_ydata() for ln in a.lines]),
                                       np.concatenate([ln.get_ydata() for ln in b.lines]))
+
+
+def test_truncated_panels_keep_their_width_with_the_paper_axis():
+    """The per-panel top label "paper-equivalent updates" (wider than a panel) squeezed the four
+    panels to about a sixth of their width; the top axes are now explained once, below."""
+    df = training_table(["correction"], truncations=(1, 8, 22, 29), coefficients=(0.0, 1.0), optimizer="adam")
+    section = {**TRAINING_SECTION, "optimizer": "adam", "truncation_lengths": [1, 8, 22, 29],
+               "learning_rates": [0.01] * 4, "eta_start": [2.0, 2.0], "paper_update_factor": 10}
+    fig, _ = truncated_curves.draw({"truncated_adam": df}, CFG, section)
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 4
+    assert min(ax.get_position().width for ax in panels) > 0.15
+    assert "top axes: paper-equivalent updates, x 10" in fig._supxlabel.get_text()

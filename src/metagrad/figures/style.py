@@ -178,10 +178,12 @@ def mean_band(ax, summary, color, *, label=None, linewidth: float = 1.2, alpha: 
 
 
 def sci_updates_axis(ax, label: str | None = "meta-gradient updates",
-                     paper_factor: float | None = None) -> None:
+                     paper_factor: float | None = None, top_label: bool = True) -> None:
     """x axis counting meta-updates, in scientific notation when large; with ``paper_factor``
     (the profile's learning-rate multiple of the paper's), a top axis gives the paper's
-    equivalent update (same learning rate x updates, so the same distance in eta)."""
+    equivalent update (same learning rate x updates, so the same distance in eta).
+    ``top_label=False`` leaves that axis unlabelled (narrow panels: say it once per figure,
+    :func:`paper_axis_note`), since a label wider than its panel squeezes the layout."""
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useMathText=True)
     if label:
         ax.set_xlabel(label)
@@ -189,8 +191,16 @@ def sci_updates_axis(ax, label: str | None = "meta-gradient updates",
         top = ax.secondary_xaxis("top", functions=(lambda u: u * paper_factor,
                                                    lambda u: u / paper_factor))
         top.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useMathText=True)
-        top.set_xlabel(f"paper-equivalent updates (x {paper_factor:g})", fontsize="small")
+        if top_label:
+            top.set_xlabel(f"paper-equivalent updates (x {paper_factor:g})", fontsize="small")
         top.tick_params(labelsize="small")
+
+
+def paper_axis_note(paper_factor: float | None) -> str:
+    """Figure-level words for unlabelled top axes of :func:`sci_updates_axis`."""
+    if not paper_factor or paper_factor == 1:
+        return ""
+    return f" (top axes: paper-equivalent updates, x {paper_factor:g})"
 
 
 def grid_extent(values: Sequence[float]) -> tuple[float, float]:

@@ -76,12 +76,14 @@ def draw(tables: dict, cfg: dict, section: dict):
                 finals.append(f"T={T} c={c:g}: {s['mean'].iloc[-1]:.4f}")
         lr = sub_t["learning_rate"].iloc[0] if "learning_rate" in sub_t else None
         ax.set_title(style.truncation_label(T, L) + (f"  (lr {lr:g})" if lr is not None else ""), fontsize="small")
-        style.sci_updates_axis(ax, label=None, paper_factor=section.get("paper_update_factor"))
+        style.sci_updates_axis(ax, label=None, paper_factor=section.get("paper_update_factor"),
+                               top_label=False)
     axes[0].set_ylabel("average reward per step")
     handles = [Line2D([], [], color=colors[c], linewidth=2, label=f"{c:g}") for c in coefs]
     if merged:
         handles.append(Line2D([], [], color=IDENTICAL_COLOR, linewidth=2, label="every c\n(identical)"))
-    fig.supxlabel("meta-gradient updates", fontsize="medium")
+    fig.supxlabel("meta-gradient updates" + style.paper_axis_note(section.get("paper_update_factor")),
+                  fontsize="medium")
     fig.legend(handles=handles, title="sampling\ncorrection\ncoefficient c", loc="outside right center",
                fontsize="small", title_fontsize="small")
     opt = str(section.get("optimizer") or (df["optimizer"].iloc[0] if "optimizer" in df else "?"))
