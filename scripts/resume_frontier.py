@@ -3,8 +3,8 @@
 A frontier table (``metagrad.experiments.frontier``) is the concatenation of independent jobs
 (``job_batches``: mg, mg_rb, es, es_rb, fd, fd_check), each a list of batches whose keys depend
 only on the seed, the experiment's name, the job's key index and the batch index. When a new
-job is added (or another job's code or config is unchanged), the finished batches of the other
-jobs are exactly what a rerun would compute. This script writes them as the experiment's
+job is added or a job gets more batches (and the other jobs' code and config are unchanged), the
+finished batches are exactly what a rerun would compute. This script writes them as the experiment's
 checkpoints (the format ``experiments.common.Checkpoint`` resumes from), so the next
 ``snakemake`` run of the experiment computes only the new batches, then deletes the checkpoints
 as usual.
@@ -80,10 +80,12 @@ def main(argv=None) -> int:
         if done is None:
             print(f"{job}: not in the table, will be computed ({num_batches} batches)")
             continue
-        if len(done) != num_batches:
+        if len(done) > num_batches:
             print(f"{job}: the table has {len(done)} batches, the config asks {num_batches}: "
                   "recomputed")
             continue
+        if len(done) < num_batches:   # a batch's keys depend only on its index: extend the job
+            print(f"{job}: the table has {len(done)} of {num_batches} batches: the rest computed")
         reused[job] = done
     if args.verify:
         for job, done in reused.items():

@@ -145,8 +145,19 @@ class Frontier:
 
     def bias_metric(self) -> str:
         """The bias the claims decide on: ``bias_decisive`` where the tables have it (paired
-        with untruncated c = 1 for MG settings, against FD for ES), else ``bias_corrected``."""
+        with untruncated c = 1 for MG settings; for ES against untruncated c = 1's
+        variance-reduced rows, or FD in older tables), else ``bias_corrected``."""
         return "bias_decisive" if self.has_decisive else "bias_corrected"
+
+    def es_decisive_reference(self, sid: str) -> str | None:
+        """The setting an ES setting's decisive bias was measured against (the variance-reduced
+        untruncated c = 1 rows, ours), or None where it was measured against FD."""
+        if "bias_decisive_source" not in self.agg.columns or self.agg.loc[sid, "pairing_group"] != "es":
+            return None
+        if "untruncated c = 1" not in str(self.agg.loc[sid, "bias_decisive_source"]):
+            return None
+        rid = f"{self.untruncated_c1}_rb"
+        return rid if (self.est["setting_id"] == rid).any() else None
 
     def paired_id(self, sid: str) -> str | None:
         """The paired-difference setting of an MG setting (raw or variance-reduced), if any."""
@@ -170,25 +181,35 @@ class Frontier:
 
     def _decisive_diff(self, a: str, b: str, key) -> dict:
         """Paired bootstrap of the paired-difference rows when both are MG settings; else the
-        difference of two independent measurements (an MG one and ES against FD)."""
+        difference of two independent measurements (an MG one and ES's)."""
         pa, pb = self.paired_id(a), self.paired_id(b)
         if pa and pb:
             return M.paired_difference(self.paired, self.zero_ref, pa, pb, metric="bias_corrected",
                                        num_bootstrap=self.s.num_bootstrap,
                                        seed=seed_of(self.cfg.get("seed", 0), *key))
+        ra, rb = self.es_decisive_reference(a), self.es_decisive_reference(b)
+        if ra and ra == rb:   # two ES settings against the same c = 1 rows
+            return M.paired_difference(self.est, self.est[self.est["setting_id"] == ra],
+                                       self.es_rb_id(a), self.es_rb_id(b), metric="bias_corrected",
+                                       num_bootstrap=self.s.num_bootstrap,
+                                       seed=seed_of(self.cfg.get("seed", 0), *key))
         da = (self.diff(self.es_rb_id(a) or a, self.es_rb_id(b) or b, "bias_corrected")
-              if not (pa or pb) else None)
+              if not (pa or pb or ra or rb) else None)
         if da is not None:
             return da
         points = self.tables.get(f"{self.section}/frontier_points")
         paired_points = self.tables.get(f"{self.section}/frontier_points_paired")
 
         def per_point(sid, pid):
-            sid = self.es_rb_id(sid) or sid
-            frame = (paired_points[paired_points["setting_id"] == pid] if pid else
-                     points[points["setting_id"] == sid]).set_index("eta_index")
-            se = (frame["bias_corrected_ci_high"] - frame["bias_corrected_ci_low"]) / 3.92
-            return frame["bias_corrected"], se
+            if pid:
+                frame, m = paired_points[paired_points["setting_id"] == pid], "bias_corrected"
+            else:   # ES: its per-point decisive bias where the tables have it (ours)
+                frame = points[points["setting_id"] == (self.es_rb_id(sid) or sid)]
+                m = ("bias_decisive" if "bias_decisive" in frame.columns
+                     and frame["bias_decisive"].notna().all() else "bias_corrected")
+            frame = frame.set_index("eta_index")
+            se = (frame[f"{m}_ci_high"] - frame[f"{m}_ci_low"]) / 3.92
+            return frame[m], se
 
         va, sa = per_point(a, pa)
         vb, sb = per_point(b, pb)
@@ -234,20 +255,21 @@ class Frontier:
                     info={"ci95_low": self.value(sid, f"{metric}_ci_low"),
                           "ci95_high": self.value(sid, f"{metric}_ci_high"), "reference_share": share})
 
-    def reference_share(self, sid: str) -> float:
-        """Share of the reference in the sampling variance of ĝ − g*: Σ se*² / Σ (se² + se*²)
-        over points and coordinates (batch-means standard errors)."""
+    def reference_share(self, sid: str, reference: str | None = None) -> float:
+        """Share of the reference (FD, or the setting ``reference``) in the sampling variance of
+        ĝ − g*: Σ se*² / Σ (se² + se*²) over points and coordinates (batch-means standard errors)."""
         def compute():
             dims = M.coordinates(self.est)
-            ref = self.tables.cached(("reference_pooled", self.section), lambda: M.pool_batches(
-                self.ref.assign(setting_id="reference",
-                                batch=self.ref.groupby(["setting_id", "batch"]).ngroup())))
+            rows = self.ref if reference is None else self.est[self.est["setting_id"] == reference]
+            ref = self.tables.cached(("reference_pooled", self.section, reference), lambda: M.pool_batches(
+                rows.assign(setting_id="reference",
+                            batch=rows.groupby(["setting_id", "batch"]).ngroup())))
             est = M.pool_batches(self.est[self.est["setting_id"] == sid])
             ref = ref.set_index("eta_index").loc[est["eta_index"]]
             se2 = sum(float((est[f"se_{d}"] ** 2).sum()) for d in dims)
             ref_se2 = sum(float((ref[f"se_{d}"] ** 2).sum()) for d in dims)
             return ref_se2 / (se2 + ref_se2)
-        return self.tables.cached(("reference_share", self.section, sid), compute)
+        return self.tables.cached(("reference_share", self.section, sid, reference), compute)
 
     def limiting_size(self, sid: str, metric: str = "bias_corrected") -> tuple[float, str, float]:
         """(samples per point, unit, reference share) of whichever of the setting and the FD
@@ -257,12 +279,16 @@ class Frontier:
             n = float(np.median(self.paired[self.paired["setting_id"] == self.paired_id(sid)]
                                 .groupby("eta_index")["num_samples"].sum()))
             return n, "paired variance-reduced samples per point", 0.0
+        reference = None
         if metric == "bias_decisive" and self.es_rb_id(sid):
+            reference = self.es_decisive_reference(sid)
             sid = self.es_rb_id(sid)
-        share = self.reference_share(sid)
+        share = self.reference_share(sid, reference)
         if share > 0.5:
-            n_ref = float(np.median(self.ref.groupby("eta_index")["num_samples"].sum()))
-            return n_ref, "FD reference samples per point (the reference's noise dominates)", share
+            ref = self.ref if reference is None else self.est[self.est["setting_id"] == reference]
+            n_ref = float(np.median(ref.groupby("eta_index")["num_samples"].sum()))
+            what = "FD reference" if reference is None else "untruncated c = 1 reference"
+            return n_ref, f"{what} samples per point (the reference's noise dominates)", share
         return self.n(sid), "samples per point", share
 
     def identical(self, a: str, b: str) -> bool:

@@ -60,9 +60,12 @@ def decisive_sentence(panels, section: dict | None = None) -> str:
     """Caption text for the decisive panel (ours), if drawn; ``section`` says whether ES has
     variance-reduced rows (``es_rb_batches``)."""
     es_rb = bool((section or {}).get("include_es") and (section or {}).get("es_rb_batches"))
-    es_text = (" ES's rows there use the expected reward given the history as fitness and the "
-               "same random numbers for both antithetic members (ours: each member's "
-               "distribution, hence ES's mean, is unchanged)." if es_rb else "")
+    es_text = (" For ES, which cannot share c = 1's lifetimes: the noise-corrected squared "
+               "difference of its mean to untruncated c = 1's variance-reduced mean (independent "
+               "samples), from ES rows that use the expected reward given the history as fitness "
+               "and the same random numbers for both antithetic members (ours: each member's "
+               "distribution, hence ES's mean, is unchanged)." if es_rb
+               else " For ES: its noise-corrected bias against FD.")
     if DECISIVE_BIAS in panels:
         return (" Right (ours): the decisive bias x 1e4, 95 % batch-bootstrap CI. For MG settings "
                 "and DiCE: the noise-corrected squared mean of each setting's paired difference "
@@ -71,7 +74,7 @@ def decisive_sentence(panels, section: dict | None = None) -> str:
                 "leave every estimator's mean unchanged (proven by enumeration) and cut its "
                 "variance; untruncated c = 1 is exactly unbiased, so this is E[estimate] - "
                 "grad J. Untruncated c = 1 itself is 0 here by construction and is tested against "
-                "FD in the audit (C1). For ES: its noise-corrected bias against FD." + es_text
+                "FD in the audit (C1)." + es_text
                 + " The variance axis is the raw estimators' single-sample variance, as in the "
                 "paper.")
     if POOLED_COSINE in panels:

@@ -8,7 +8,10 @@ Outputs, computed once so that figures, tables and the audit read the same numbe
   reference: the paper's metric. Every MG and ES row also gets the decisive columns (ours):
   ``bias_decisive`` (+ ``_ci_low``/``_ci_high``/``_boot_se``/``_median``) - for MG settings the
   noise-corrected squared mean of the paired difference to untruncated c = 1 on the same
-  lifetimes, for ES its noise-corrected bias against FD - with ``bias_decisive_source``; and
+  lifetimes, for ES the noise-corrected bias of its variance-reduced rows against the
+  variance-reduced untruncated c = 1 rows (independent samples; c = 1 is proven unbiased, so
+  this is E[ES] - grad J with neither FD's noise nor its epsilon smoothing; per point in
+  ``frontier_points`` too) - with ``bias_decisive_source``; and
   ``cosine_pooled`` (+ CI): the grid-pooled, noise-corrected cosine to the untruncated c = 1
   mean (:func:`metagrad.metrics.pooled_cosine`).
 - ``frontier_points_paired`` / ``frontier_aggregate_paired``: the paired differences'
@@ -46,22 +49,40 @@ def _reference_id(table: pd.DataFrame) -> str | None:
     return None if ref.empty else str(ref["setting_id"].iloc[0])
 
 
-def _decisive(aggregate: pd.DataFrame, paired_aggregate: pd.DataFrame | None) -> pd.DataFrame:
+def _es_decisive(table: pd.DataFrame, ref_id: str | None, seed: int):
+    """ES's decisive bias (ours): its variance-reduced rows (``es_rb``) against the
+    variance-reduced untruncated c = 1 rows ``ref_id`` as the reference. ES cannot be paired with
+    c = 1 (different lifetimes), so the two are independent samples; the exact tests prove c = 1
+    unbiased, so the noise-corrected squared difference is unbiased for ES's squared bias against
+    grad J, without FD's sampling noise or its epsilon smoothing. ``(per_point, aggregate)`` or
+    None where there are no such rows."""
+    es = table[table["pairing_group"] == "es_rb"]
+    if es.empty or ref_id is None:
+        return None
+    return frontier_metrics(es, table[table["setting_id"] == ref_id],
+                            num_bootstrap=NUM_BOOTSTRAP, seed=seed + 2)
+
+
+ES_DECISIVE_SOURCE = ("variance-reduced ES rows against variance-reduced untruncated c = 1 "
+                      "(independent samples)")
+
+
+def _decisive(aggregate: pd.DataFrame, paired_aggregate: pd.DataFrame | None,
+              es_aggregate: pd.DataFrame | None = None) -> pd.DataFrame:
     out = aggregate.copy()
     for column in DECISIVE:
         out[column.replace("bias_corrected", "bias_decisive")] = np.nan
     out["bias_decisive_source"] = ""
-    rb_rows = {s: row for s, row in aggregate[aggregate["pairing_group"] == "es_rb"]
-               .set_index("setting_id").iterrows()}
+    es_rows = ({} if es_aggregate is None else
+               {s: row for s, row in es_aggregate.set_index("setting_id").iterrows()})
     paired = ({} if paired_aggregate is None else
               {_base_id(s): row for s, row in paired_aggregate.set_index("setting_id").iterrows()})
     for i, row in out.iterrows():
         base = _base_id(row["setting_id"])
         if row["pairing_group"] in ("mg", "mg_rb") and base in paired:
             source, values = "paired difference to untruncated c = 1 (same lifetimes)", paired[base]
-        elif row["pairing_group"] in ("es", "es_rb") and f"{base}_rb" in rb_rows:
-            source = "against the FD reference (variance-reduced ES rows, same mean)"
-            values = rb_rows[f"{base}_rb"]
+        elif row["pairing_group"] in ("es", "es_rb") and f"{base}_rb" in es_rows:
+            source, values = ES_DECISIVE_SOURCE, es_rows[f"{base}_rb"]
         elif row["pairing_group"] == "es":
             source, values = "against the FD reference", row
         else:
@@ -69,6 +90,24 @@ def _decisive(aggregate: pd.DataFrame, paired_aggregate: pd.DataFrame | None) ->
         for column in DECISIVE:
             out.loc[i, column.replace("bias_corrected", "bias_decisive")] = values[column]
         out.loc[i, "bias_decisive_source"] = source
+    return out
+
+
+def _es_decisive_points(per_point: pd.DataFrame, es_points: pd.DataFrame | None) -> pd.DataFrame:
+    """``frontier_points`` with ES's per-point decisive bias (``bias_decisive`` and its 95 %
+    CI) on its raw and variance-reduced rows; NaN elsewhere."""
+    cols = ["bias_corrected", "bias_corrected_ci_low", "bias_corrected_ci_high"]
+    out = per_point.copy()
+    for c in cols:
+        out[c.replace("bias_corrected", "bias_decisive")] = np.nan
+    if es_points is None:
+        return out
+    values = es_points.set_index(["setting_id", "eta_index"])[cols]
+    for sid in es_points["setting_id"].unique():
+        for target in (sid, _base_id(sid)):
+            mask = out["setting_id"] == target
+            v = values.loc[sid].reindex(out.loc[mask, "eta_index"]).to_numpy(float)
+            out.loc[mask, [c.replace("bias_corrected", "bias_decisive") for c in cols]] = v
     return out
 
 
@@ -142,8 +181,11 @@ def summarize(tables: dict, cfg: dict, section: dict) -> dict:
             paired, zero_reference(paired), num_bootstrap=NUM_BOOTSTRAP, seed=cfg["seed"] + 1)
         outputs["frontier_points_paired"] = paired_points
         outputs["frontier_aggregate_paired"] = paired_aggregate
-    aggregate = _decisive(aggregate, paired_aggregate)
     ref_id = _reference_id(table)
+    es_decisive = _es_decisive(table, ref_id, cfg["seed"])
+    aggregate = _decisive(aggregate, paired_aggregate,
+                          None if es_decisive is None else es_decisive[1])
+    per_point = _es_decisive_points(per_point, None if es_decisive is None else es_decisive[0])
     if ref_id is not None:
         aggregate = _cosines(table, aggregate, ref_id, cfg["seed"])
     outputs = {"frontier_points": per_point, "frontier_aggregate": aggregate, **outputs}
