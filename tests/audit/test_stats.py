@@ -91,6 +91,14 @@ def test_regime_warning_replaces_projection_for_a_wrong_sign_estimate():
     assert Test("t", 0.3, 1.0, 0.2, "less").wrong_sign() and not Test("t", 0.1, 1.0, 0.2, "less").wrong_sign()
 
 
+def test_powered_undecided_test_is_not_projected():
+    # se 0.01 against a SESOI of 0.2: 100 samples already give 80 % power, yet the estimate 0.005
+    # is undecided; the projection (< 100) must not read "would be decided at about N (now 100)"
+    res = finish("X", [Test("t", 0.005, 0.01, sesoi=0.2, n_now=100)], S, "stat", "")
+    assert res.verdict == "inconclusive"
+    assert "Would be decided" not in res.detail and "Already powered" in res.detail
+
+
 def test_dominant_point_share():
     # Σ|v| = 13, the last point carries 10/13; its se² share is 1/4
     i, share = dominant_point([1, -1, 1, 10], [1, 1, 1, 1])

@@ -78,6 +78,14 @@ def finish(claim_id: str, tests: list[Test], s: AuditSettings, statistic: str, s
                     f"{_labels(tests, fam.wrong_sign)}; more samples would sooner confirm a reversal "
                     f"than the claim, so no sample size is projected (this profile may be in another "
                     f"regime than the paper).")
+        elif fam.need is not None and fam.need[0] <= round(fam.need[1].n_now):
+            n, t = fam.need
+            txt += (f" Already powered: at the current {int(round(t.n_now)):,} {t.unit} every undecided "
+                    f"test has {s.power:.0%} power for its smallest effect of interest (hardest "
+                    f"'{t.label}': {fmt(t.sesoi)}, measured se {fmt(t.se)}, estimate "
+                    f"{fmt(t.estimate - t.threshold)} from its threshold). The effect, if any, is "
+                    f"smaller than that: more samples would resolve only an effect below the "
+                    f"smallest one of interest.")
         elif fam.need is not None:
             n, t = fam.need
             i = tests.index(t)
