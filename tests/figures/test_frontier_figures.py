@@ -129,6 +129,9 @@ def test_one_wide_interval_does_not_set_the_view():
     x = np.array([0.0, 1.0, 2.0])
     err = np.array([[0.1, 0.1, 0.1], [0.1, 0.1, 200.0]])
     lo, hi = view_limits(x, err, np.zeros(3, bool), (None, None))
-    assert hi < 10 and lo < 0
+    assert 2.1 < hi < 3.5 and lo < 0          # at most half the points' spread beyond them
+    both = np.array([[0.1, 0.1, 300.0], [0.1, 0.1, 200.0]])
+    lo, hi = view_limits(x, both, np.zeros(3, bool), (None, None))
+    assert -1.5 < lo < 0 and 2.1 < hi < 3.5   # both ends clipped
     narrow = np.array([[0.1, 0.1, 0.1], [0.1, 0.1, 0.5]])
     assert view_limits(x, narrow, np.zeros(3, bool), (None, None))[1] > 2.5   # kept when modest

@@ -20,6 +20,7 @@ from metagrad.figures import captions, inputs, style
 FRONTIER_TABLE = "frontier_aggregate"
 BIAS_SCALE = 1e4
 OFF_SCALE_FACTOR = 2.0  # off scale: farther beyond the other points than this x their spread
+CI_REACH = 0.5          # an error bar widens the view by at most this x the points' spread
 IDENTITY_COLUMNS = ("bias_raw", "bias_corrected", "variance", "cosine")
 LINE_COLOR = "0.2"
 TEXT_COLOR = "0.15"
@@ -228,18 +229,20 @@ def off_scale(x, limits=(None, None), factor: float = OFF_SCALE_FACTOR):
 
 
 def view_limits(x, err, off, limits, pad: float = 0.05, strip: float = 0.1,
-                max_reach: float = OFF_SCALE_FACTOR):
+                max_reach: float = CI_REACH):
     """x limits: the in-scale points with their error bars, padded, plus a strip for the
     off-scale points on a side without a fixed limit; fixed limits kept. An error bar reaching
-    farther than ``max_reach`` x the points' spread beyond them does not widen the view (one
-    heavy-tailed interval would squash every point); :func:`draw_panel` labels where it ends."""
+    farther beyond the points than ``max_reach`` x their spread and twice the median error bar
+    does not widen the view (one heavy-tailed interval would squash every point);
+    :func:`draw_panel` labels where it ends."""
     keep = np.isfinite(x) & ~off
     lo_fixed, hi_fixed = limits
     if not keep.any():
         return (lo_fixed if lo_fixed is not None else -1.0, hi_fixed if hi_fixed is not None else 1.0)
     e = np.nan_to_num(err, nan=0.0)
     vlo, vhi = float(np.min(x[keep])), float(np.max(x[keep]))
-    reach = max_reach * max(vhi - vlo, 1e-12)
+    # a typical error bar always fits; beyond that, at most ``max_reach`` x the points' spread
+    reach = max(max_reach * max(vhi - vlo, 1e-12), 2.0 * float(np.median(e[:, keep])))
     lo = max(float(np.min(x[keep] - e[0][keep])), vlo - reach)
     hi = min(float(np.max(x[keep] + e[1][keep])), vhi + reach)
     span = max(hi - lo, 1e-12)
@@ -287,18 +290,28 @@ def draw_panel(ax, agg, points, lines, panel: Panel) -> list[dict]:
                 f" [{captions.fmt_value(low[i])}, {captions.fmt_value(high[i])}]" if panel.interval == "ci" else "")
             right = x[i] > hi
             text = f"{p['name']}: {value}"
+            # beside the marker, towards the panel: below it, the text ran over other points
             ax.annotate(("" if right else "\u2190 ") + text + (" \u2192" if right else ""), (shown[i], y[i]),
-                        xytext=(0, -13), textcoords="offset points", fontsize="small",
-                        color=TEXT_COLOR, ha="right" if right else "left")
+                        xytext=(-8 if right else 8, 0), textcoords="offset points", fontsize="small",
+                        color=TEXT_COLOR, ha="right" if right else "left", va="center")
             out.append({"name": p["name"], "value": float(x[i]), "low": float(low[i]),
                         "high": float(high[i]), "text": text})
             continue
         e = err[:, i:i + 1]
         _marker(ax, x[i], y[i], p, err=e if np.all(np.isfinite(e)) else None)
-        if panel.interval == "ci" and np.isfinite(high[i]) and high[i] > hi:   # a clipped interval
+        clipped_high = panel.interval == "ci" and np.isfinite(high[i]) and high[i] > hi
+        clipped_low = panel.interval == "ci" and np.isfinite(low[i]) and low[i] < lo
+        if clipped_high:
+            # below the interval's line: an off-scale point's label sits beside its marker
             ax.annotate(f"{p['name']} CI to {captions.fmt_value(high[i])} \u2192", (hi, y[i]),
-                        xytext=(-2, 4), textcoords="offset points", fontsize="small",
-                        color=TEXT_COLOR, ha="right")
+                        xytext=(-2, -3), textcoords="offset points", fontsize="small",
+                        color=TEXT_COLOR, ha="right", va="top")
+        if clipped_low:
+            ax.annotate(f"\u2190 {'to' if clipped_high else p['name'] + ' CI to'} "
+                        f"{captions.fmt_value(low[i])}", (lo, y[i]), xytext=(2, -3),
+                        textcoords="offset points", fontsize="small", color=TEXT_COLOR, ha="left",
+                        va="top")
+        if clipped_high or clipped_low:
             out.append({"name": p["name"], "value": float(x[i]), "low": float(low[i]),
                         "high": float(high[i]),
                         "text": (f"{p['name']}'s 95 % CI [{captions.fmt_value(low[i])}, "
