@@ -17,7 +17,12 @@ fi
 # suite's time, is single-threaded. METAGRAD_TEST_WORKERS=0 runs in one process.
 WORKERS="${METAGRAD_TEST_WORKERS:-2}"
 status=0
-"$VENV/bin/python" -m pytest -q -n "$WORKERS" --dist loadfile "$@" || status=$?
+# --no-loadscope-reorder: keep tests/conftest.py's slowest-first file order (xdist otherwise
+# sorts files by their number of tests, which sent the one-test SLURM and Brax end-to-end files
+# last, to run alone at the end while the other worker idled)
+DIST=(--dist loadfile)
+[ "$WORKERS" != "0" ] && DIST+=(--no-loadscope-reorder)
+"$VENV/bin/python" -m pytest -q -n "$WORKERS" "${DIST[@]}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "error: no tests were collected" >&2
 fi

@@ -23,12 +23,16 @@ def tiny(request):
     return tiny_problem(*TINY_PROBLEMS[request.param])
 
 
-# The slowest files first: pytest-xdist's ``--dist loadfile`` hands whole files to its two
-# workers in collection order, so the few multi-minute files (Brax and SLURM end-to-end runs,
-# sharding) would otherwise end the run alone on one worker while the other waits.
-SLOW_FILES = ("test_brax_workflow.py", "test_slurm.py", "test_brax_maml_workflow.py",
-              "test_shards.py", "test_brax_schedule.py", "test_experiment_runs.py",
-              "test_maze_exact.py", "test_workflow.py")
+# The slowest files first (longest-first scheduling): pytest-xdist's ``--dist loadfile`` with
+# ``--no-loadscope-reorder`` (scripts/test.sh) hands whole files to its two workers in collection
+# order, so a multi-minute file must not come last and run alone while the other worker waits.
+# Order: per-file time measured with a cold compile cache on 2 cores (slowest first).
+SLOW_FILES = ("test_slurm.py", "test_mg_properties.py", "test_brax_workflow.py",
+              "test_mg_exact.py", "test_experiment_runs.py", "test_contract.py",
+              "test_maze_exact.py", "test_shards.py", "test_brax_schedule.py",
+              "test_maze_problem.py", "test_workflow.py", "test_tiny_mdp.py",
+              "test_maze_training.py", "test_brax_maml_workflow.py", "test_benchmarks.py",
+              "test_brax_maml_batching.py")
 
 
 def pytest_collection_modifyitems(config, items):
