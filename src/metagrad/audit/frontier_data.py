@@ -18,6 +18,7 @@ from metagrad.audit.settings import AuditSettings
 from metagrad.audit.stats import Test, dominant_point
 from metagrad.audit.store import MissingTable, TableStore
 from metagrad.audit.verdict import fmt
+from metagrad.summaries.frontier import ES_DECISIVE_SOURCE
 
 __all__ = ["Frontier", "frontier", "L80", "L30", "seed_of"]
 
@@ -154,7 +155,7 @@ class Frontier:
         untruncated c = 1 rows, ours), or None where it was measured against FD."""
         if "bias_decisive_source" not in self.agg.columns or self.agg.loc[sid, "pairing_group"] != "es":
             return None
-        if "untruncated c = 1" not in str(self.agg.loc[sid, "bias_decisive_source"]):
+        if self.agg.loc[sid, "bias_decisive_source"] != ES_DECISIVE_SOURCE:
             return None
         rid = f"{self.untruncated_c1}_rb"
         return rid if (self.est["setting_id"] == rid).any() else None
@@ -255,12 +256,16 @@ class Frontier:
                     info={"ci95_low": self.value(sid, f"{metric}_ci_low"),
                           "ci95_high": self.value(sid, f"{metric}_ci_high"), "reference_share": share})
 
+    def _reference_rows(self, reference: str | None) -> pd.DataFrame:
+        """The FD rows (``reference`` None) or the rows of the setting ``reference``."""
+        return self.ref if reference is None else self.est[self.est["setting_id"] == reference]
+
     def reference_share(self, sid: str, reference: str | None = None) -> float:
         """Share of the reference (FD, or the setting ``reference``) in the sampling variance of
         ĝ − g*: Σ se*² / Σ (se² + se*²) over points and coordinates (batch-means standard errors)."""
         def compute():
             dims = M.coordinates(self.est)
-            rows = self.ref if reference is None else self.est[self.est["setting_id"] == reference]
+            rows = self._reference_rows(reference)
             ref = self.tables.cached(("reference_pooled", self.section, reference), lambda: M.pool_batches(
                 rows.assign(setting_id="reference",
                             batch=rows.groupby(["setting_id", "batch"]).ngroup())))
@@ -285,7 +290,7 @@ class Frontier:
             sid = self.es_rb_id(sid)
         share = self.reference_share(sid, reference)
         if share > 0.5:
-            ref = self.ref if reference is None else self.est[self.est["setting_id"] == reference]
+            ref = self._reference_rows(reference)
             n_ref = float(np.median(ref.groupby("eta_index")["num_samples"].sum()))
             what = "FD reference" if reference is None else "untruncated c = 1 reference"
             return n_ref, f"{what} samples per point (the reference's noise dominates)", share

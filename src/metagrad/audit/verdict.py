@@ -79,7 +79,7 @@ def finish(claim_id: str, tests: list[Test], s: AuditSettings, statistic: str, s
                     f"than the claim, so no sample size is projected (this profile may be in another "
                     f"regime than the paper).")
         elif fam.need is not None and fam.need[0] <= round(fam.need[1].n_now):
-            n, t = fam.need
+            t = fam.need[1]
             txt += (f" Already powered: at the current {int(round(t.n_now)):,} {t.unit} every undecided "
                     f"test has {s.power:.0%} power for its smallest effect of interest (hardest "
                     f"'{t.label}': {fmt(t.sesoi)}, measured se {fmt(t.se)}, estimate "
