@@ -86,7 +86,7 @@ class Cluster:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def squeue(self) -> list[tuple[str, str, str]]:
-        """(job id, state, name) of every job the controller still knows (MinJobAge = 300 s)."""
+        """(job id, state, name) of every job the controller still knows (MinJobAge = 3600 s)."""
         res = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i|%T|%j"],
                              capture_output=True, text=True, timeout=30)
         res.check_returncode()
@@ -130,7 +130,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MpiDefault=none
 ReturnToService=2
-MinJobAge=300
+MinJobAge=3600
 SlurmdParameters=config_overrides
 StateSaveLocation={d}/state
 SlurmdSpoolDir={d}/spool
