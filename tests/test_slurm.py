@@ -2,7 +2,7 @@
 
 A one-node cluster on localhost (tests/slurm_cluster.py: Debian's slurm 22.05 and munge,
 installed with apt when missing and we are root) runs figure 8 of the smoke profile, fanned out
-into one shard per batch, through the execution profile workflow/profiles/slurm; the shard
+into shards of two batches, through the execution profile workflow/profiles/slurm; the shard
 jobs ask for a GPU (fake GRES devices). The test checks
 
 - every job went through sbatch (the controller lists them all, and each shard's provenance
@@ -32,21 +32,23 @@ from test_workflow import copy_workflow
 FIGURE = "figures/smoke/fig8_coefficient_vs_discount.pdf"
 EXPERIMENT = "frontier_L30"
 RESULTS = f"results/smoke/{EXPERIMENT}"
-FAILING = "mg-00001-00002"
-# no FD smoothing check (shorter test): shards mg 2, mg_rb 2, fd 2
+FAILING = "mg-00000-00002"
+# no FD smoothing check (shorter test): shards mg, mg_rb and fd, two batches each
 SMALLER = {"fd_check_batches": 0}
+# two batches per shard: three shard jobs (six at one batch each cost three more job starts)
+SHARDING = {"by": "batch", "batches_per_shard": 2}
 
 
 def _smaller_frontier(root: Path) -> list[str]:
-    """Shrink the copied smoke profile's frontier_L30 (SMALLER); return its shard names at one
-    batch per shard."""
+    """Shrink the copied smoke profile's frontier_L30 (SMALLER); return its shard names at
+    SHARDING."""
     from metagrad.experiments.shards import shard_names
 
     path = root / "workflow/config/smoke.yaml"
     cfg = yaml.safe_load(path.read_text())
     cfg["experiments"][EXPERIMENT].update(SMALLER)
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return shard_names(EXPERIMENT, cfg["experiments"][EXPERIMENT], {"by": "batch", "batches_per_shard": 1})
+    return shard_names(EXPERIMENT, cfg["experiments"][EXPERIMENT], SHARDING)
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +93,9 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     t0 = time.monotonic()
     remote = copy_workflow(_mkdir(tmp_path / "slurm"))
     names = _smaller_frontier(remote)
-    assert FAILING in names and len(names) == 6, names
+    assert FAILING in names and len(names) == 3, names
     (remote / "workflow/shards.yaml").write_text(
-        yaml.safe_dump({"smoke": {EXPERIMENT: {"by": "batch", "batches_per_shard": 1}}}))
+        yaml.safe_dump({"smoke": {EXPERIMENT: SHARDING}}))
     shards_dir = remote / RESULTS / "shards"
 
     # 1. one shard fails: the others finish and are kept
@@ -102,7 +104,7 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     kept = {p.name: p.stat().st_mtime_ns for p in shards_dir.glob("*.parquet")}
     assert sorted(kept) == sorted(f"{n}.parquet" for n in names if n != FAILING), out[-3000:]
     jobs_first = cluster.squeue()
-    assert sorted(state for _, state, _ in jobs_first) == ["COMPLETED"] * 5 + ["FAILED"], jobs_first
+    assert sorted(state for _, state, _ in jobs_first) == ["COMPLETED"] * 2 + ["FAILED"], jobs_first
 
     # 2. the rerun makes the failed shard alone, then the gather, summary and figure
     rc, out = _slurm_run(remote)
@@ -115,7 +117,7 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     jobs_second = {job_id: (state, name) for job_id, state, name in cluster.squeue()
                    if job_id not in jobs}
     assert sorted(state for state, _ in jobs_second.values()) == ["COMPLETED"] * 4, jobs_second
-    jobs.update(jobs_second)   # 6 shards (one failed), then the shard again, gather, summary, figure
+    jobs.update(jobs_second)   # 3 shards (one failed), then the shard again, gather, summary, figure
     assert "_slurm_rpc_submit_batch_job" in cluster.log("slurmctld")
     ids = set(jobs)
     for prov_file in shards_dir.glob("*.provenance.json"):
@@ -124,7 +126,7 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
         assert slurm["cuda_visible_devices"] in ("0", "1")   # Slurm's GPU assignment
     assert (remote / FIGURE).exists()
     gathered = json.loads((remote / RESULTS / f"{EXPERIMENT}.provenance.json").read_text())
-    assert gathered["rule"] == "experiment_gather" and len(gathered["shards"]) == 6
+    assert gathered["rule"] == "experiment_gather" and len(gathered["shards"]) == 3
     slurm_seconds = time.monotonic() - t0
 
     # 3. the same tables from a local, unsharded run
