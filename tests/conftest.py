@@ -36,12 +36,12 @@ def tiny(request):
 # ``--no-loadscope-reorder`` (scripts/test.sh) hands whole files to its two workers in collection
 # order, so a multi-minute file must not come last and run alone while the other worker waits.
 # Order: per-file time measured with a cold compile cache on 2 cores (slowest first).
-SLOW_FILES = ("test_slurm.py", "test_mg_properties.py", "test_brax_workflow.py",
-              "test_mg_exact.py", "test_experiment_runs.py", "test_contract.py",
-              "test_maze_exact.py", "test_shards.py", "test_brax_schedule.py",
-              "test_maze_problem.py", "test_workflow.py", "test_tiny_mdp.py",
-              "test_maze_training.py", "test_brax_maml_workflow.py", "test_benchmarks.py",
-              "test_brax_maml_batching.py")
+SLOW_FILES = ("test_mg_exact.py", "test_slurm.py", "test_brax_workflow.py", "test_maze_exact.py",
+              "test_brax_schedule.py", "test_contract.py", "test_mg_properties.py",
+              "test_workflow.py", "test_shards.py", "test_maze_problem.py",
+              "test_experiment_runs.py", "test_brax_maml_workflow.py", "test_maze_training.py",
+              "test_history_baseline.py", "test_tiny_mdp.py", "test_brax_maml_batching.py",
+              "test_maml_exact.py", "test_benchmarks.py")
 
 
 def pytest_collection_modifyitems(config, items):
