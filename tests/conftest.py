@@ -8,8 +8,8 @@ from pathlib import Path
 # XLA's backend optimisation level 1 instead of the default 3, for this process and every
 # subprocess it starts (set before JAX initialises its backend): compiling is most of the suite's
 # time, and level 1 compiles a small MG program about 3x faster (3.7 s -> 1.2 s on 2 cores;
-# 16 % off the estimator and maze test files). It changes only how the programs are optimised,
-# not what they compute; every tolerance still holds. METAGRAD_TEST_XLA_DEFAULT=1 turns it off.
+# 16 % off the estimator and maze test files). It changes how the programs are optimised (the
+# results only up to float rounding); every tolerance still holds. METAGRAD_TEST_XLA_DEFAULT=1 turns it off.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
 if not os.environ.get("METAGRAD_TEST_XLA_DEFAULT"):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
