@@ -22,9 +22,11 @@ from tiny_bandits import TINY_PROBLEMS, tiny_problem
 # set in the environment too, so the Snakemake and CLI subprocesses of the workflow, SLURM and
 # Brax tests share it: their shard jobs and repeated pipelines compile the same programs
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".jax_cache"))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1.0")
+# every program, however quick to compile (at level 1 most compile in under a second): a test
+# that rebuilds the same program, e.g. the same estimator at another eta, loads it instead
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
 
 
 @pytest.fixture(params=sorted(TINY_PROBLEMS))

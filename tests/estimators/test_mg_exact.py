@@ -27,9 +27,11 @@ ETAS = [jnp.array([0.5, -0.3]), jnp.array([1.5, 1.0]), jnp.array([2.5, 2.5])]
 
 
 def sample(estimator, eta, num_samples, seed):
+    """``[N, S, D]`` samples; eta is an argument of the compiled program, so the same estimator
+    at another eta is the same program (a compile-cache hit, not a new compile)."""
     keys = jax.random.split(jax.random.PRNGKey(seed), num_samples)
-    return np.asarray(jax.jit(jax.vmap(lambda k: sample_grads(estimator, k, eta)))(keys),
-                      np.float64)
+    program = jax.jit(jax.vmap(lambda k, e: sample_grads(estimator, k, e), in_axes=(0, None)))
+    return np.asarray(program(keys, eta), np.float64)
 
 
 def z_scores(samples, target):
