@@ -27,6 +27,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 DURATION = re.compile(r"^([0-9.]+)s (?:call|setup|teardown)\s+(\S+?)::")
 SUMMARY = re.compile(r"(\d+) passed.* in ([0-9.]+)s")
+WALL = "(suite wall time, pytest)"
 
 
 def parse(log: str) -> tuple[dict[str, float], int, float]:
@@ -58,32 +59,31 @@ def run_revision(revision: str, workers: int) -> pd.DataFrame:
             print(f"[{time.strftime('%H:%M:%S')}] {revision} ({sha}): running the suite cold",
                   file=sys.stderr, flush=True)
             start = time.monotonic()
-            res = subprocess.run(["bash", "scripts/test.sh", "--durations=0", "-p", "no:cacheprovider"],
-                                 cwd=tree, env=env, capture_output=True, text=True)
+            command = ["bash", "scripts/test.sh", "--durations=0", "-p", "no:cacheprovider"]
+            res = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
             elapsed = time.monotonic() - start
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            capture_output=True)
     if res.returncode != 0:
-        raise RuntimeError(f"{revision}: the suite failed ({res.returncode}):\n{res.stdout[-3000:]}")
+        raise RuntimeError(f"{revision}: the suite failed ({res.returncode}):\n"
+                           f"{res.stdout[-3000:]}")
     per_file, passed, wall = parse(res.stdout)
     print(f"[{time.strftime('%H:%M:%S')}] {revision}: {passed} passed, pytest {wall:.0f} s, "
           f"command {elapsed:.0f} s", file=sys.stderr, flush=True)
-    rows = [dict(revision=revision, commit=sha, file=f, seconds=round(s, 1))
-            for f, s in sorted(per_file.items())]
-    rows.append(dict(revision=revision, commit=sha, file="(suite wall time, pytest)", seconds=wall))
-    rows.append(dict(revision=revision, commit=sha, file="(tests passed)", seconds=passed))
-    return pd.DataFrame(rows)
+    rows = [dict(file=f, seconds=round(s, 1)) for f, s in sorted(per_file.items())]
+    rows.append(dict(file=WALL, seconds=wall))
+    return pd.DataFrame(rows).assign(revision=revision, commit=sha, tests_passed=passed)
 
 
 def markdown(table: pd.DataFrame, top: int = 15) -> str:
-    wide = table.pivot_table(index="file", columns="commit", values="seconds", sort=False)
     order = list(dict.fromkeys(table["commit"]))
-    wide = wide[order]
-    special = [i for i in wide.index if i.startswith("(")]
-    files = wide.drop(index=special).sort_values(order[0], ascending=False)
+    wide = table.pivot_table(index="file", columns="commit", values="seconds", sort=False)[order]
+    passed = table.groupby("commit")["tests_passed"].first()[order].rename("(tests passed)")
+    files = wide.drop(index=WALL).sort_values(order[0], ascending=False)
     total = files.sum().rename("(all files, worker seconds)")
-    shown = pd.concat([wide.loc[special], total.to_frame().T, files.head(top)])
+    shown = pd.concat([wide.loc[[WALL]], passed.to_frame().T, total.to_frame().T,
+                       files.head(top)])
     return shown.to_markdown(floatfmt=".0f")
 
 

@@ -1,6 +1,6 @@
-"""Shared fixtures and settings: the tiny enumerable bandits (``tiny``) for exact-gradient tests, and the JAX
-persistent compilation cache (a program compiled once is loaded, not recompiled, by later
-test processes and Snakemake jobs)."""
+"""Shared fixtures and settings: the tiny enumerable bandits (``tiny``) for exact-gradient
+tests, XLA's optimisation level for tests, and the JAX persistent compilation cache (a program
+compiled once is loaded, not recompiled, by later test processes and Snakemake jobs)."""
 
 import os
 from pathlib import Path
@@ -9,7 +9,8 @@ from pathlib import Path
 # subprocess it starts (set before JAX initialises its backend): compiling is most of the suite's
 # time, and level 1 compiles a small MG program about 3x faster (3.7 s -> 1.2 s on 2 cores;
 # 16 % off the estimator and maze test files). It changes how the programs are optimised (the
-# results only up to float rounding); every tolerance still holds. METAGRAD_TEST_XLA_DEFAULT=1 turns it off.
+# results only up to float rounding); every tolerance still holds.
+# METAGRAD_TEST_XLA_DEFAULT=1 turns it off.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
 if not os.environ.get("METAGRAD_TEST_XLA_DEFAULT"):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
@@ -26,7 +27,8 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().
 # that rebuilds the same program, e.g. the same estimator at another eta, loads it instead
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
-jax.config.update("jax_persistent_cache_min_compile_time_secs", float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                  float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
 
 
 @pytest.fixture(params=sorted(TINY_PROBLEMS))

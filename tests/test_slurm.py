@@ -117,7 +117,8 @@ def test_sharded_figure_through_slurm_equals_local_run(cluster, tmp_path):
     jobs_second = {job_id: (state, name) for job_id, state, name in cluster.squeue()
                    if job_id not in jobs}
     assert sorted(state for state, _ in jobs_second.values()) == ["COMPLETED"] * 4, jobs_second
-    jobs.update(jobs_second)   # 3 shards (one failed), then the shard again, gather, summary, figure
+    # 3 shards (one failed), then the failed shard again, gather, summary and figure
+    jobs.update(jobs_second)
     assert "_slurm_rpc_submit_batch_job" in cluster.log("slurmctld")
     ids = set(jobs)
     for prov_file in shards_dir.glob("*.provenance.json"):

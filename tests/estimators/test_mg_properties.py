@@ -56,7 +56,7 @@ LITERAL_SETTINGS = [MGSetting(L - 1, 1.0), MGSetting(5, 0.6), MGSetting(L - 1, 1
 def both_modes(problem):
     """``{mode: [16, S, D]}`` for all of LITERAL_SETTINGS in one estimator per mode (one compile
     each; settings in one estimator see the same samples as alone, see the pairing test)."""
-    return {mode: run(make_mg(problem, LITERAL_SETTINGS, lifetimes_per_sample=2, mode=mode), ETA, 16)
+    return {mode: run(make_mg(problem, LITERAL_SETTINGS, 2, mode=mode), ETA, 16)
             for mode in ("forward", "reverse")}
 
 
